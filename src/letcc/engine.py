@@ -1,0 +1,183 @@
+"""Decoding many straggler patterns within a memory budget, with a cache.
+
+Decoder maps depend only on the scheme, the points and the survivor mask, so
+experiments that evaluate several functions on the same traces can build each
+map once. :class:`DecoderCache` keeps them, least recently used first out,
+under a byte limit; :func:`decode_chunked` splits the patterns into chunks
+whose working set fits a byte budget.
+"""
+
+import hashlib
+import logging
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from letcc import _validate
+
+log = logging.getLogger(__name__)
+
+
+class DecoderCache:
+    """Least-recently-used store of decoder maps, bounded in bytes.
+
+    Maps are stored per block of masks (a whole trace, or one chunk of it):
+    experiments that evaluate several functions on the same traces ask for
+    the same blocks, and a hit then costs one hash of the masks, no copy.
+
+    Parameters
+    ----------
+    max_bytes : int
+        Upper bound on the bytes held by the stored maps. A block larger than
+        the bound is computed but not stored.
+
+    Attributes
+    ----------
+    hits, misses : int
+        Patterns served from the store, and patterns whose maps were built.
+    """
+
+    def __init__(self, max_bytes=256 * 2**20):
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}.")
+        self.max_bytes = int(max_bytes)
+        self.hits = 0
+        self.misses = 0
+        self._store = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def nbytes(self):
+        """Bytes held by the stored maps."""
+        return self._bytes
+
+    def __len__(self):
+        return len(self._store)
+
+    def decoders(self, scheme, alpha, beta, masks, *, device=None, dtype=None):
+        """Return the decoder maps of ``masks``, built once per block.
+
+        Parameters
+        ----------
+        scheme : letcc.coding.CodingScheme
+        alpha : array-like, shape (K,)
+        beta : array-like, shape (N,)
+        masks : array-like of bool, shape (T, N)
+        device, dtype
+            As in :meth:`letcc.coding.CodingScheme.decoder_matrices`.
+
+        Returns
+        -------
+        torch.Tensor, shape (T, K, N)
+            Shared with the store: do not modify it in place.
+        """
+        dtype = dtype or torch.float64
+        device = _validate.resolve_device(device, masks, beta, alpha)
+        rows = np.ascontiguousarray(torch.as_tensor(masks).cpu())
+        key = (
+            _setting_key(scheme, alpha, beta, device, dtype),
+            rows.shape,
+            hashlib.sha256(rows.tobytes()).hexdigest(),
+        )
+        if key in self._store:
+            self.hits += rows.shape[0]
+            self._store.move_to_end(key)
+            return self._store[key]
+
+        self.misses += rows.shape[0]
+        maps = scheme.decoder_matrices(alpha, beta, rows, device=device, dtype=dtype)
+        self._put(key, maps)
+        return maps
+
+    def _put(self, key, value):
+        size = value.element_size() * value.nelement()
+        if size > self.max_bytes:
+            return
+        self._store[key] = value
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, old = self._store.popitem(last=False)
+            self._bytes -= old.element_size() * old.nelement()
+
+
+def decode_chunked(
+    scheme,
+    alpha,
+    beta,
+    masks,
+    values,
+    *,
+    budget_bytes=512 * 2**20,
+    cache=None,
+    device=None,
+    dtype=None,
+):
+    """Decode all patterns, a chunk at a time, within a memory budget.
+
+    Parameters
+    ----------
+    scheme : letcc.coding.CodingScheme
+    alpha : array-like, shape (K,)
+    beta : array-like, shape (N,)
+    masks : array-like of bool, shape (T, N)
+    values : torch.Tensor, shape (T, N, p)
+        Worker outputs; rows of stragglers are not used.
+    budget_bytes : int
+        Bytes the working set of one chunk may take: its decoder maps (when a
+        cache is used) plus its share of the outputs.
+    cache : DecoderCache, optional
+        Where decoder maps are kept between calls. Without one, the scheme's
+        own :meth:`~letcc.coding.CodingScheme.decode` runs (matrix-free for
+        ``letcc``).
+    device, dtype
+        As in :meth:`letcc.coding.CodingScheme.decode`.
+
+    Returns
+    -------
+    torch.Tensor, shape (T, K, p)
+    """
+    dtype = dtype or torch.float64
+    values = torch.as_tensor(values)
+    count, n, width = values.shape
+    k = len(alpha)
+    item = torch.finfo(dtype).bits // 8
+    per_pattern = item * (n * width + k * width + (k * n if cache else 4 * n))
+    chunk = max(1, int(budget_bytes // per_pattern))
+    if chunk < count:
+        log.info("decoding %d patterns in chunks of %d", count, chunk)
+
+    masks = torch.as_tensor(masks)
+    pieces = []
+    for start in range(0, count, chunk):
+        part = slice(start, start + chunk)
+        pieces.append(
+            _decode_part(
+                scheme, alpha, beta, masks[part], values[part], cache, device, dtype
+            )
+        )
+    return torch.cat(pieces)
+
+
+def _decode_part(scheme, alpha, beta, masks, values, cache, device, dtype):
+    if cache is None:
+        return scheme.decode(alpha, beta, masks, values, device=device, dtype=dtype)
+    maps = cache.decoders(scheme, alpha, beta, masks, device=device, dtype=dtype)
+    values = values.to(device=maps.device, dtype=dtype)
+
+    # Stragglers' columns of the maps are zero, which cancels any finite
+    # value; only NaN or infinity there needs clearing (and a copy).
+    if not torch.isfinite(values).all():
+        values = values.masked_fill(~masks.to(maps.device)[:, :, None], 0.0)
+    return torch.bmm(maps, values)
+
+
+def _setting_key(scheme, alpha, beta, device, dtype):
+    """Key of everything but the mask that a decoder map depends on."""
+    digest = hashlib.sha256()
+    for points in (alpha, beta):
+        array = np.asarray(torch.as_tensor(points).cpu(), dtype=np.float64)
+        digest.update(array.tobytes())
+        digest.update(b"|")
+    params = tuple(sorted(scheme.params().items()))
+    return (scheme.name, params, digest.hexdigest(), str(device), str(dtype))

@@ -1,0 +1,193 @@
+"""Provenance manifests written beside gathered tables and figures.
+
+A manifest answers "what produced this file?": the resolved config and its
+hash, the seeds, the hash of every input file, the versions of the packages
+that did the numerics, the git commit of the code, and when and where it ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+#: Packages whose versions go into every manifest.
+PACKAGES = ("letcc", "torch", "numpy", "scipy", "pandas")
+
+_CHUNK = 1 << 20  # bytes read at a time when hashing
+
+
+def canonical_json(obj: Any) -> str:
+    """Serialise ``obj`` with sorted keys and no whitespace (hash-stable)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a UTF-8 string."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_seeds(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Collect every key named ``seed`` in a nested config, by dotted path."""
+    seeds = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            seeds.update(find_seeds(value, prefix=f"{path}."))
+        elif key == "seed":
+            seeds[path] = value
+    return seeds
+
+
+def git_commit(directory: str | os.PathLike | None = None) -> str:
+    """Commit of the git checkout holding ``directory``.
+
+    Parameters
+    ----------
+    directory : path-like, optional
+        Defaults to the folder of this module, so the commit is that of the
+        code that ran, whatever the working directory of the workflow.
+
+    Returns
+    -------
+    str
+        ``git rev-parse HEAD``, with ``-dirty`` appended when tracked or
+        untracked (not ignored) files differ from it; ``"unknown"`` outside a
+        repository, before the first commit, or without git.
+    """
+    cwd = Path(directory) if directory is not None else Path(__file__).parent
+    try:
+        head = _git(cwd, "rev-parse", "HEAD")
+        status = _git(cwd, "status", "--porcelain")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}-dirty" if status else head
+
+
+def _git(cwd: Path, *args: str) -> str:
+    """Run a git command in ``cwd`` and return its stripped stdout."""
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout.strip()
+
+
+def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` ("not installed" where missing)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def device_info(requested: str | None) -> dict[str, Any]:
+    """The device asked for in the config and what torch could see."""
+    info: dict[str, Any] = {
+        "requested": requested,
+        "cuda_available": torch.cuda.is_available(),
+    }
+    if info["cuda_available"]:
+        info["cuda_device"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def build_manifest(
+    *,
+    config: Mapping[str, Any],
+    inputs: Iterable[str | os.PathLike] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble the manifest dictionary (see :func:`write_manifest`)."""
+    config = json.loads(canonical_json(config))
+    return {
+        "config": config,
+        "config_sha256": sha256_text(canonical_json(config)),
+        "seeds": find_seeds(config),
+        "inputs": {str(p): sha256_file(p) for p in inputs},
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": device_info(config.get("device")),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "extra": dict(extra or {}),
+    }
+
+
+def write_manifest(
+    path: str | os.PathLike,
+    *,
+    config: Mapping[str, Any],
+    inputs: Iterable[str | os.PathLike] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write a provenance manifest as JSON, atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination JSON file; its folder is created if missing.
+    config : mapping
+        The resolved workflow config (defaults filled in). Must be JSON
+        serialisable; other objects are written with ``str``.
+    inputs : iterable of path-like
+        Files the product was computed from; each is hashed with sha256.
+    extra : mapping, optional
+        Anything else worth recording (e.g. the fitted slopes).
+
+    Returns
+    -------
+    dict
+        The manifest written, with keys ``config``, ``config_sha256`` (sha256
+        of the config's canonical JSON: sorted keys, no whitespace), ``seeds``,
+        ``inputs``, ``packages``, ``git_commit``, ``python``, ``platform``,
+        ``device``, ``created_utc`` and ``extra``.
+    """
+    manifest = build_manifest(config=config, inputs=inputs, extra=extra)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    # Temp file in the same folder, then an atomic rename: readers never see
+    # half a manifest.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, indent=2, sort_keys=True, default=str)
+            handle.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    logger.info("wrote manifest %s (git %s)", path, manifest["git_commit"])
+    return manifest

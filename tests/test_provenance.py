@@ -1,0 +1,75 @@
+"""Provenance manifests: content, hashes, git state and atomic writing."""
+
+import hashlib
+import json
+import subprocess
+
+from letcc.provenance import (
+    canonical_json,
+    find_seeds,
+    git_commit,
+    sha256_file,
+    write_manifest,
+)
+
+
+def test_manifest_records_config_hash_seeds_inputs_and_versions(tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_bytes(b"a,b\n1,2\n")
+    config = {"seed": 4, "synthetic": {"N": [3, 5]}, "inner": {"seed": 9}}
+    path = tmp_path / "out" / "x.manifest.json"
+
+    manifest = write_manifest(path, config=config, inputs=[data], extra={"k": 1})
+
+    assert json.loads(path.read_text()) == manifest
+    expected = hashlib.sha256(canonical_json(config).encode()).hexdigest()
+    assert manifest["config_sha256"] == expected
+    assert manifest["seeds"] == {"seed": 4, "inner.seed": 9}
+    assert manifest["inputs"] == {
+        str(data): hashlib.sha256(data.read_bytes()).hexdigest()
+    }
+    assert set(manifest["packages"]) == {"letcc", "torch", "numpy", "scipy", "pandas"}
+    assert manifest["extra"] == {"k": 1}
+    assert manifest["created_utc"].endswith("+00:00")
+    assert not list(path.parent.glob("*.tmp")), "temporary file left behind"
+
+
+def test_config_hash_ignores_key_order():
+    assert canonical_json({"a": 1, "b": [1, 2]}) == canonical_json(
+        {"b": [1, 2], "a": 1}
+    )
+
+
+def test_find_seeds_walks_nested_mappings():
+    assert find_seeds({"seed": 1, "x": {"y": {"seed": 2}}, "z": 3}) == {
+        "seed": 1,
+        "x.y.seed": 2,
+    }
+
+
+def test_sha256_file_matches_hashlib(tmp_path):
+    path = tmp_path / "blob"
+    path.write_bytes(bytes(range(256)) * 5000)  # over one 1 MiB chunk
+
+    assert sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_git_commit_is_unknown_outside_a_repository(tmp_path):
+    assert git_commit(tmp_path) == "unknown"
+
+
+def test_git_commit_marks_uncommitted_changes(tmp_path):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("one\n")
+    git("add", "a.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout.strip()
+
+    assert git_commit(tmp_path) == head
+    (tmp_path / "a.txt").write_text("two\n")
+    assert git_commit(tmp_path) == f"{head}-dirty"
