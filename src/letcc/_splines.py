@@ -44,43 +44,62 @@ def solve_pentadiagonal(diag, off1, off2, rhs):
     Banded Cholesky factorisation ``L L^T`` followed by two triangular
     solves; the loop runs over the ``n`` rows and each step is vectorised
     over the batch and the right-hand sides, so the cost is ``O(T n p)``.
+    The loop is bound by the overhead of small tensor operations, so each
+    step uses as few as it can (fused multiply-adds, reciprocal roots).
     """
     n = diag.shape[1]
     if n == 0:
         return rhs
-    root = [None] * n
-    low1 = [None] * n
-    low2 = [None] * n
-    zero = diag.new_zeros(diag.shape[0])
+    inv_root, low1, low2 = _banded_cholesky(diag, off1, off2)
 
+    # Rows as contiguous (p, T) slabs: in-place updates then allocate nothing
+    # and the (T,) factors broadcast along the slab's last axis.
+    rows = rhs.permute(1, 2, 0).contiguous()
     for j in range(n):
-        l1 = low1[j] if j >= 1 else zero
-        l2 = low2[j] if j >= 2 else zero
-        root[j] = (diag[:, j] - l1 * l1 - l2 * l2).sqrt()
-        if j + 1 < n:
-            prev = low1[j] * low2[j + 1] if j >= 1 else zero
-            low1[j + 1] = (off1[:, j] - prev) / root[j]
-        if j + 2 < n:
-            low2[j + 2] = off2[:, j] / root[j]
-
-    forward = [None] * n
-    for j in range(n):
-        acc = rhs[:, j]
         if j >= 1:
-            acc = acc - low1[j][:, None] * forward[j - 1]
+            rows[j].addcmul_(low1[j], rows[j - 1], value=-1)
         if j >= 2:
-            acc = acc - low2[j][:, None] * forward[j - 2]
-        forward[j] = acc / root[j][:, None]
+            rows[j].addcmul_(low2[j], rows[j - 2], value=-1)
+        rows[j].mul_(inv_root[j])
 
-    out = [None] * n
+    # Backward, overwriting each row once it is no longer needed.
     for j in reversed(range(n)):
-        acc = forward[j]
         if j + 1 < n:
-            acc = acc - low1[j + 1][:, None] * out[j + 1]
+            rows[j].addcmul_(low1[j + 1], rows[j + 1], value=-1)
         if j + 2 < n:
-            acc = acc - low2[j + 2][:, None] * out[j + 2]
-        out[j] = acc / root[j][:, None]
-    return torch.stack(out, dim=1)
+            rows[j].addcmul_(low2[j + 2], rows[j + 2], value=-1)
+        rows[j].mul_(inv_root[j])
+    return rows.permute(2, 0, 1)
+
+
+def _banded_cholesky(diag, off1, off2):
+    """Columns of the banded Cholesky factor, each of shape (T,).
+
+    Returns the reciprocals of the diagonal of ``L`` and its first and second
+    sub-diagonals, indexed by row (``low1[j] = L[j, j-1]``,
+    ``low2[j] = L[j, j-2]``; entries that do not exist are None).
+    """
+    n = diag.shape[1]
+    d = diag.T.contiguous().unbind(0)
+    e1 = off1.T.contiguous().unbind(0)
+    e2 = off2.T.contiguous().unbind(0)
+    inv_root, low1, low2 = [], [None] * (n + 1), [None] * (n + 2)
+
+    for j in range(n):
+        pivot = d[j]
+        if j >= 1:
+            pivot = torch.addcmul(pivot, low1[j], low1[j], value=-1)
+        if j >= 2:
+            pivot = torch.addcmul(pivot, low2[j], low2[j], value=-1)
+        inv_root.append(pivot.rsqrt())
+        if j + 1 < n:
+            below = e1[j]
+            if j >= 1:
+                below = torch.addcmul(below, low1[j], low2[j + 1], value=-1)
+            low1[j + 1] = below * inv_root[j]
+        if j + 2 < n:
+            low2[j + 2] = e2[j] * inv_root[j]
+    return inv_root, low1, low2
 
 
 @dataclass
@@ -167,9 +186,11 @@ class SurvivorSplines:
         torch.Tensor, shape (T, m, p)
         """
         y = values.gather(1, self.index[:, :, None].expand(-1, -1, values.shape[2]))
-        y = y * self.valid[:, :, None]
+        if not self.valid.all():
+            y = y * self.valid[:, :, None]
         gamma = solve_pentadiagonal(*self.bands, _q_transpose(self.q, y))
-        fitted = y - self.lam_s[:, None, None] * _q_apply(self.q, gamma)
+        smoothing = _q_apply(self.q, gamma)
+        fitted = torch.addcmul(y, self.lam_s[:, None, None], smoothing, value=-1)
         return self._evaluate(fitted, gamma)
 
     def matrices(self, n_knots):
@@ -192,20 +213,22 @@ class SurvivorSplines:
         ``B = R + lam_s Q^T Q``; its transpose is computed with one banded
         solve against the ``m`` columns of ``(C - lam_s Lin Q)^T``.
         """
+        # In-place steps keep the peak near four (T, m, M) tensors.
         lin = self._scatter(self.weights)
-        curve = self._scatter(self.curves)[:, :, 1:-1]
-        curve = curve * self.valid[:, None, 2:]
-        coupling = curve - self.lam_s[:, None, None] * _q_transpose(
-            self.q, lin.transpose(1, 2)
-        ).transpose(1, 2)
+        coupling = self._scatter(self.curves)[:, :, 1:-1]
+        coupling.mul_(self.valid[:, None, 2:])
+        lin_q = _q_transpose(self.q, lin.transpose(1, 2)).transpose(1, 2)
+        coupling.addcmul_(self.lam_s[:, None, None], lin_q, value=-1)
+        del lin_q
         solved = solve_pentadiagonal(*self.bands, coupling.transpose(1, 2))
-        compact = lin + _q_apply(self.q, solved).transpose(1, 2)
+        del coupling
+        compact = lin.add_(_q_apply(self.q, solved).transpose(1, 2))
+        del solved
+        compact.mul_(self.valid[:, None, :])
 
-        compact = compact * self.valid[:, None, :]
         shape = (*compact.shape[:2], n_knots)
-        full = compact.new_zeros(shape)
         index = self.index[:, None, :].expand(-1, compact.shape[1], -1)
-        return full.scatter_add(2, index, compact)
+        return compact.new_zeros(shape).scatter_add_(2, index, compact)
 
     def _evaluate(self, fitted, gamma):
         """Evaluate splines with knot values ``fitted`` and interior ``gamma``."""
@@ -296,20 +319,18 @@ def _reinsch_bands(h, q, lam_s, interior):
 
 def _q_transpose(q, y):
     """``Q^T y`` for y of shape (T, M, p): shape (T, M-2, p)."""
-    return (
-        q[:, 0, :, None] * y[:, :-2]
-        + q[:, 1, :, None] * y[:, 1:-1]
-        + q[:, 2, :, None] * y[:, 2:]
-    )
+    out = q[:, 0, :, None] * y[:, :-2]
+    out.addcmul_(q[:, 1, :, None], y[:, 1:-1])
+    return out.addcmul_(q[:, 2, :, None], y[:, 2:])
 
 
 def _q_apply(q, gamma):
     """``Q gamma`` for gamma of shape (T, M-2, p): shape (T, M, p)."""
     shape = (gamma.shape[0], gamma.shape[1] + 2, gamma.shape[2])
     out = gamma.new_zeros(shape)
-    out[:, :-2] += q[:, 0, :, None] * gamma
-    out[:, 1:-1] += q[:, 1, :, None] * gamma
-    out[:, 2:] += q[:, 2, :, None] * gamma
+    out[:, :-2].addcmul_(q[:, 0, :, None], gamma)
+    out[:, 1:-1].addcmul_(q[:, 1, :, None], gamma)
+    out[:, 2:].addcmul_(q[:, 2, :, None], gamma)
     return out
 
 

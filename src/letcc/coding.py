@@ -22,52 +22,11 @@ torch.Size([3, 4, 10])
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
-import numpy as np
+import numpy as np  # noqa: F401 (the module examples use it)
 import torch
 
 from letcc import _rational, _splines, _validate
-
-POINT_KINDS = ("chebyshev1", "chebyshev2", "equispaced")
-
-
-def points(kind, n):
-    """Return ``n`` points of a standard family on [-1, 1], ascending.
-
-    Parameters
-    ----------
-    kind : {"chebyshev1", "chebyshev2", "equispaced"}
-        ``"chebyshev1"``: roots of the Chebyshev polynomial T_n,
-        ``cos((2j - 1) pi / (2n))``. ``"chebyshev2"``: its extrema including
-        the end points, ``cos(j pi / (n - 1))``. ``"equispaced"``: a uniform
-        grid including the end points (the setting of the paper's theory).
-    n : int
-        Number of points, at least 1 (2 for the families with end points).
-
-    Returns
-    -------
-    numpy.ndarray, shape (n,), float64
-
-    Raises
-    ------
-    ValueError
-        If ``kind`` is unknown or ``n`` too small.
-    """
-    if kind not in POINT_KINDS:
-        raise ValueError(f"kind must be one of {POINT_KINDS}, got {kind!r}.")
-    smallest = 1 if kind == "chebyshev1" else 2
-    if int(n) != n or n < smallest:
-        raise ValueError(
-            f"n must be an integer >= {smallest} for {kind!r} points, got {n!r}."
-        )
-
-    n = int(n)
-    if kind == "chebyshev1":
-        grid = np.cos((2 * np.arange(1, n + 1) - 1) * np.pi / (2 * n))
-    elif kind == "chebyshev2":
-        grid = np.cos(np.arange(n) * np.pi / (n - 1))
-    else:
-        return np.linspace(-1.0, 1.0, n)
-    return np.sort(grid)
+from letcc._points import POINT_KINDS, points  # noqa: F401 (public here)
 
 
 class CodingScheme:
@@ -150,10 +109,11 @@ class CodingScheme:
         device = _validate.resolve_device(device, masks, values, beta, alpha)
         alpha, beta, masks = _prepare(alpha, beta, masks, device)
         values = _validate.as_values(values, masks.shape, device, dtype)
-        values = values.masked_fill(~masks[:, :, None], 0.0)
         return self._apply(beta, alpha, masks, "dec", values)
 
     def _apply(self, nodes, targets, masks, stage, values):
+        # The maps are zero at stragglers, but 0 * NaN is NaN: clear them.
+        values = values.masked_fill(~masks[:, :, None], 0.0)
         maps = self._maps(nodes, targets, masks, stage)
         return torch.bmm(maps.to(values.dtype), values)
 
