@@ -38,8 +38,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests workflow
-	$(BIN)/ruff check src tests workflow
+	$(BIN)/ruff format --check src tests workflow notebooks benchmarks
+	$(BIN)/ruff check src tests workflow notebooks benchmarks
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 

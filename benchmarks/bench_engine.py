@@ -58,6 +58,16 @@ def setting(n, k, count, seed=0):
     return alpha, beta, uniform_masks(n, max(1, n // 10), count, seed)
 
 
+def growth_size(k_rule, n, budget):
+    """K and the number of patterns T for one point of the growth sweep."""
+    # K <= N - 2 keeps the smallest N meaningful under K = 20.
+    k = min(20 if k_rule == "K=20" else max(2, n // 5), n - 2)
+    # A fixed batch keeps the per-step cost of the banded loop comparable
+    # across N; the memory bound caps it at K = N/5.
+    count = int(max(1, min(50, budget // (k * n))))
+    return k, count
+
+
 def growth(sizes, budget):
     """Decoder build time per pattern against N, for each scheme and K rule."""
     rows = []
@@ -65,11 +75,7 @@ def growth(sizes, budget):
         scheme = get_scheme(name, **({"lam_dec": LAM_DEC} if name == "letcc" else {}))
         for k_rule in ("K=20", "K=N/5"):
             for n in sizes:
-                # K <= N - 2 keeps the smallest N meaningful under K = 20.
-                k = min(20 if k_rule == "K=20" else max(2, n // 5), n - 2)
-                # A fixed batch keeps the per-step cost of the banded loop
-                # comparable across N; the memory bound caps it at K = N/5.
-                count = int(max(1, min(50, budget // (k * n))))
+                k, count = growth_size(k_rule, n, budget)
                 alpha, beta, masks = setting(n, k, count)
                 seconds = best_time(
                     scheme.decoder_matrices, alpha, beta, masks, repeats=2
@@ -89,6 +95,7 @@ def growth(sizes, budget):
                     f"{rows[-1]['us_per_pattern']:.1f} us/pattern",
                     flush=True,
                 )
+    rows += output_floor(sizes, budget)
     table = pd.DataFrame(rows)
     exponents = (
         table[table.N >= 100]
@@ -98,6 +105,30 @@ def growth(sizes, budget):
         .reset_index()
     )
     return table, exponents
+
+
+def output_floor(sizes, budget):
+    """Time to allocate and write a (T, K, N) output: what any build must pay.
+
+    Its growth shows how much of a build's exponent comes from memory caches
+    rather than arithmetic.
+    """
+    rows = []
+    for k_rule in ("K=20", "K=N/5"):
+        for n in sizes:
+            k, count = growth_size(k_rule, n, budget)
+            seconds = best_time(torch.ones, count, k, n, dtype=torch.float64)
+            rows.append(
+                dict(
+                    scheme="output write (floor)",
+                    k_rule=k_rule,
+                    N=n,
+                    K=k,
+                    T=count,
+                    us_per_pattern=1e6 * seconds / count,
+                )
+            )
+    return rows
 
 
 def scipy_loop(alpha, beta, masks, values):

@@ -8,7 +8,9 @@ from letcc.provenance import (
     canonical_json,
     find_seeds,
     git_commit,
+    main,
     sha256_file,
+    verify_manifest,
     write_manifest,
 )
 
@@ -73,3 +75,24 @@ def test_git_commit_marks_uncommitted_changes(tmp_path):
     assert git_commit(tmp_path) == head
     (tmp_path / "a.txt").write_text("two\n")
     assert git_commit(tmp_path) == f"{head}-dirty"
+
+
+def test_verify_manifest_reports_changed_and_missing_files(tmp_path):
+    table, figure = tmp_path / "table.csv", tmp_path / "figure.csv"
+    table.write_text("a\n1\n")
+    figure.write_text("b\n2\n")
+    manifest = tmp_path / "figure.manifest.json"
+    write_manifest(manifest, config={"seed": 0}, inputs=[table], outputs=[figure])
+
+    assert verify_manifest(manifest) == []
+    assert main([str(manifest)]) == 0
+
+    table.write_text("a\n2\n")
+    figure.unlink()
+
+    problems = verify_manifest(manifest)
+    assert problems == [
+        f"input {table}: sha256 differs",
+        f"output {figure}: missing",
+    ]
+    assert main([str(manifest)]) == 1

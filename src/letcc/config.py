@@ -30,8 +30,10 @@ def check_config(config: Mapping[str, Any]) -> None:
     ValueError
         If ``synthetic.K`` exceeds an entry of ``synthetic.N`` (a code needs at
         least as many workers as inputs), or if ``synthetic.S`` leaves fewer
-        than two survivors for an entry of ``synthetic.N``. The message quotes
-        the key, the value and how to fix it.
+        than two survivors for an entry of ``synthetic.N``, or if a ``theory``
+        setting breaks a rule of :func:`check_theory`, or an ``inference``
+        setting one of :func:`check_inference`. The message quotes the key,
+        the value and how to fix it.
     """
     synthetic = config["synthetic"]
     K, S, Ns = synthetic["K"], synthetic["S"], synthetic["N"]
@@ -51,4 +53,156 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"synthetic.N entries {too_many_stragglers}; lower synthetic.S to at "
             f"most {min(too_many_stragglers) - MIN_SURVIVORS}, or drop those N."
         )
+    if config.get("theory"):
+        check_theory(config["theory"], seed=config["seed"])
+    if config.get("inference"):
+        check_inference(config["inference"], seed=config["seed"])
     logger.debug("config passed cross-field checks")
+
+
+def check_theory(theory: Mapping[str, Any], *, seed: int) -> None:
+    """Check the relations between the keys of the ``theory`` section.
+
+    Parameters
+    ----------
+    theory : mapping
+        The ``theory`` section after schema validation.
+    seed : int
+        The config's root seed.
+
+    Raises
+    ------
+    ValueError
+        If a worker count of ``theory.N``, ``theory.S_sweep.N`` or
+        ``theory.landscape.N`` is below ``theory.K``; if the stragglers leave
+        fewer than 3 survivors where the noisy runs choose lam by GCV
+        (``theory.N`` and ``theory.landscape.N`` with ``theory.S``) or fewer
+        than 2 in the S sweep; if ``theory.validation_seed`` equals ``seed``
+        (validation draws would repeat the test draws); or if
+        ``theory.lam_grid.min >= theory.lam_grid.max``.
+    """
+    K, S = theory["K"], theory["S"]
+    sweep, landscape = theory["S_sweep"], theory["landscape"]
+    workers = {
+        "theory.N": list(theory["N"]),
+        "theory.S_sweep.N": [sweep["N"]],
+        "theory.landscape.N": [landscape["N"]],
+    }
+    for key, Ns in workers.items():
+        small = [N for N in Ns if N < K]
+        if small:
+            raise ValueError(
+                f"{key} = {Ns if len(Ns) > 1 else Ns[0]} has fewer workers than "
+                f"theory.K = {K} inputs; raise it to at least {K} or lower theory.K."
+            )
+
+    # GCV needs 3 survivors: with 2 the fit interpolates and tr(I - A) = 0.
+    for key in ("theory.N", "theory.landscape.N"):
+        short = [N for N in workers[key] if N - S < MIN_SURVIVORS + 1]
+        if short:
+            raise ValueError(
+                f"theory.S = {S} leaves fewer than {MIN_SURVIVORS + 1} survivors for "
+                f"{key} = {short}; lower theory.S or raise {key}."
+            )
+    most = max(sweep["S"])
+    if sweep["N"] - most < MIN_SURVIVORS:
+        raise ValueError(
+            f"theory.S_sweep.S reaches {most}, leaving fewer than {MIN_SURVIVORS} "
+            f"of theory.S_sweep.N = {sweep['N']} workers; lower it to at most "
+            f"{sweep['N'] - MIN_SURVIVORS}."
+        )
+
+    if theory["validation_seed"] == seed:
+        raise ValueError(
+            f"theory.validation_seed = {seed} equals seed, so the validation draws "
+            "would repeat the test draws; choose a different validation_seed."
+        )
+    grid = theory["lam_grid"]
+    if grid["min"] >= grid["max"]:
+        raise ValueError(
+            f"theory.lam_grid.min = {grid['min']} is not below theory.lam_grid.max "
+            f"= {grid['max']}; make min < max."
+        )
+
+
+#: Image shape ``(C, H, W)`` and class count of each dataset of the inference
+#: track (the same as ``letcc.data``; kept here so that validating a config
+#: does not import torchvision, and checked against it by the tests).
+DATASET_SHAPES = {
+    "mnist": ((1, 28, 28), 10),
+    "fashion-mnist": ((1, 28, 28), 10),
+    "cifar10": ((3, 32, 32), 10),
+    "cifar100": ((3, 32, 32), 100),
+}
+
+
+def check_inference(inference: Mapping[str, Any], *, seed: int) -> None:
+    """Check the relations between the keys of the ``inference`` section.
+
+    Parameters
+    ----------
+    inference : mapping
+        The ``inference`` section after schema validation.
+    seed : int
+        The config's root seed.
+
+    Raises
+    ------
+    ValueError
+        If ``inference.validation_seed`` equals ``seed`` (validation traces
+        and noise would repeat the test ones); if two entries of
+        ``inference.models`` share a name; or, for an entry, if its
+        architecture does not fit its dataset's images
+        (:func:`letcc.models.check_fit`), ``K > N``, an ``S`` leaves fewer
+        than two survivors (``S >= N - 1``), or a ``table_S`` is not one of
+        its ``S``. The message names the entry, the key and the fix.
+    """
+    if inference["validation_seed"] == seed:
+        raise ValueError(
+            f"inference.validation_seed = {seed} equals seed; validation traces "
+            "and noise would repeat the test ones. Pick another validation_seed."
+        )
+    names = [entry["name"] for entry in inference["models"]]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"inference.models has repeated names {repeated}; names are used in "
+            "output paths, so give each entry its own."
+        )
+    for entry in inference["models"]:
+        _check_network(entry)
+
+
+def _check_network(entry: Mapping[str, Any]) -> None:
+    """Cross-field checks of one ``inference.models`` entry."""
+    # Imported here: it imports torch, which the other checks do not need.
+    from letcc.models import check_fit
+
+    where = f"inference.models[{entry['name']}]"
+    shape, classes = DATASET_SHAPES[entry["dataset"]]
+    try:
+        check_fit(entry["arch"], shape, classes, entry["hyperparameters"])
+    except ValueError as error:
+        raise ValueError(
+            f"{where}: arch {entry['arch']!r} does not fit dataset "
+            f"{entry['dataset']!r} (images {shape}, {classes} classes): {error}"
+        ) from error
+
+    N, K = entry["N"], entry["K"]
+    if K > N:
+        raise ValueError(
+            f"{where}.K = {K} exceeds N = {N}; a code needs at least as many "
+            f"workers as inputs, so raise N to at least {K} or lower K."
+        )
+    too_many = [S for S in entry["S"] if N - S < MIN_SURVIVORS]
+    if too_many:
+        raise ValueError(
+            f"{where}.S contains {too_many}, leaving fewer than {MIN_SURVIVORS} "
+            f"of N = {N} workers; use S <= {N - MIN_SURVIVORS}."
+        )
+    missing = [S for S in entry["table_S"] if S not in entry["S"]]
+    if missing:
+        raise ValueError(
+            f"{where}.table_S contains {missing}, which are not in its S = "
+            f"{list(entry['S'])}; add them to S or drop them from table_S."
+        )

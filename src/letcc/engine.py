@@ -156,7 +156,8 @@ def decode_chunked(
     pieces = []
     for start in range(0, count, chunk):
         part = slice(start, start + chunk)
-        _release_freed_memory()
+        if start:
+            _release_freed_memory()
         pieces.append(
             _decode_part(
                 scheme, alpha, beta, masks[part], values[part], cache, device, dtype

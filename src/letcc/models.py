@@ -218,6 +218,58 @@ def build_model(
     return model
 
 
+def check_fit(
+    name: str,
+    in_shape: tuple[int, int, int],
+    num_classes: int,
+    hyperparameters: dict[str, Any] | None = None,
+) -> ModelSpec:
+    """Check that an architecture fits a dataset, without building it.
+
+    Cheap enough for config validation: no weights are allocated and timm is
+    not imported.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`ARCHITECTURES`.
+    in_shape : tuple of int
+        ``(C, H, W)`` of the dataset's images.
+    num_classes : int
+    hyperparameters : dict, optional
+        Overrides of the architecture's size settings.
+
+    Returns
+    -------
+    ModelSpec
+        The spec :func:`build_model` would attach.
+
+    Raises
+    ------
+    ValueError
+        Whatever :func:`build_model` refuses (unknown name or
+        hyper-parameter, unsupported image size), and for the ViT a patch
+        size that does not divide the image side or an embedding width not
+        divisible by the number of heads.
+    """
+    spec = _make_spec(name, in_shape, num_classes, dict(hyperparameters or {}))
+    if name == "vit":
+        hp, side = spec.hyperparameters, spec.in_shape[1]
+        if side % hp["patch_size"]:
+            divisors = [p for p in range(2, side) if side % p == 0]
+            raise ValueError(
+                f"vit: patch_size={hp['patch_size']} does not divide the "
+                f"{side} x {side} images of in_shape {spec.in_shape}; use one of "
+                f"{divisors}."
+            )
+        if hp["embed_dim"] % hp["num_heads"]:
+            raise ValueError(
+                f"vit: embed_dim={hp['embed_dim']} is not divisible by "
+                f"num_heads={hp['num_heads']}; change one of them."
+            )
+    return spec
+
+
 def _make_spec(name, in_shape, num_classes, overrides) -> ModelSpec:
     """Check the arguments and merge the hyper-parameters."""
     if name not in _ARCHS:

@@ -7,6 +7,7 @@ that did the numerics, the git commit of the code, and when and where it ran.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -125,6 +126,7 @@ def build_manifest(
     *,
     config: Mapping[str, Any],
     inputs: Iterable[str | os.PathLike] = (),
+    outputs: Iterable[str | os.PathLike] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the manifest dictionary (see :func:`write_manifest`)."""
@@ -134,6 +136,7 @@ def build_manifest(
         "config_sha256": sha256_text(canonical_json(config)),
         "seeds": find_seeds(config),
         "inputs": {str(p): sha256_file(p) for p in inputs},
+        "outputs": {str(p): sha256_file(p) for p in outputs},
         "packages": package_versions(),
         "git_commit": git_commit(),
         "python": platform.python_version(),
@@ -149,6 +152,7 @@ def write_manifest(
     *,
     config: Mapping[str, Any],
     inputs: Iterable[str | os.PathLike] = (),
+    outputs: Iterable[str | os.PathLike] = (),
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write a provenance manifest as JSON, atomically.
@@ -162,6 +166,9 @@ def write_manifest(
         serialisable; other objects are written with ``str``.
     inputs : iterable of path-like
         Files the product was computed from; each is hashed with sha256.
+    outputs : iterable of path-like
+        The products the manifest vouches for (written before it); hashed
+        too, so :func:`verify_manifest` can tell whether they still match.
     extra : mapping, optional
         Anything else worth recording (e.g. the fitted slopes).
 
@@ -170,10 +177,12 @@ def write_manifest(
     dict
         The manifest written, with keys ``config``, ``config_sha256`` (sha256
         of the config's canonical JSON: sorted keys, no whitespace), ``seeds``,
-        ``inputs``, ``packages``, ``git_commit``, ``python``, ``platform``,
-        ``device``, ``created_utc`` and ``extra``.
+        ``inputs``, ``outputs``, ``packages``, ``git_commit``, ``python``,
+        ``platform``, ``device``, ``created_utc`` and ``extra``.
     """
-    manifest = build_manifest(config=config, inputs=inputs, extra=extra)
+    manifest = build_manifest(
+        config=config, inputs=inputs, outputs=outputs, extra=extra
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -191,3 +200,59 @@ def write_manifest(
         raise
     logger.info("wrote manifest %s (git %s)", path, manifest["git_commit"])
     return manifest
+
+
+def verify_manifest(path: str | os.PathLike, root: str | os.PathLike = ".") -> list:
+    """Compare the files a manifest names with the hashes it recorded.
+
+    Parameters
+    ----------
+    path : path-like
+        A manifest written by :func:`write_manifest`.
+    root : path-like, default "."
+        Folder the manifest's relative paths start from (where the workflow
+        ran).
+
+    Returns
+    -------
+    list of str
+        One line per input or output that is missing or whose sha256 differs;
+        empty when everything matches.
+    """
+    manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    problems = []
+    for kind in ("inputs", "outputs"):
+        for name, expected in manifest.get(kind, {}).items():
+            file = Path(root) / name
+            if not file.exists():
+                problems.append(f"{kind[:-1]} {name}: missing")
+            elif sha256_file(file) != expected:
+                problems.append(f"{kind[:-1]} {name}: sha256 differs")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: verify manifests against the files they name."""
+    parser = argparse.ArgumentParser(
+        prog="python -m letcc.provenance",
+        description="Check that the inputs and outputs named in provenance "
+        "manifests still have the sha256 the manifests recorded.",
+    )
+    parser.add_argument("manifests", nargs="+", help="*.manifest.json files")
+    parser.add_argument(
+        "--root", default=".", help="folder the workflow ran in (default: .)"
+    )
+    args = parser.parse_args(argv)
+
+    failed = 0
+    for manifest in args.manifests:
+        problems = verify_manifest(manifest, args.root)
+        print(f"{manifest}: {'ok' if not problems else 'MISMATCH'}")
+        for line in problems:
+            print(f"  {line}")
+        failed += bool(problems)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,7 +22,11 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 #: Straggler models this module can generate.
-MODELS = ("uniform",)
+MODELS = ("uniform", "worstgap", "bernoulli", "latency")
+
+#: Service-time laws and answer rules of the latency model.
+LATENCY_LAWS = ("exponential", "pareto")
+LATENCY_KEEP = ("first", "deadline")
 
 #: Fewest survivors a pattern may leave: a spline or rational decoder needs two
 #: points to define anything but a constant.
@@ -31,6 +35,13 @@ MIN_SURVIVORS = 2
 # Tag mixed into the seed so the trace stream is independent of every other
 # stream drawn from the same config seed (inputs, network weights).
 _STREAM_TAG = 0x7472  # "tr"
+_WORST_TAG = 0x7767  # "wg": tie-breaks of the worst-gap model
+_BERNOULLI_TAG = 0x6265  # "be"
+_LATENCY_TAG = 0x6C61  # "la"
+
+# Relative tolerance under which two gaps count as equally wide: equispaced
+# points differ by rounding only, and every such block is a worst case.
+_GAP_RTOL = 1e-9
 
 
 def uniform_masks(N: int, S: int, trials: int, seed: int) -> np.ndarray:
@@ -68,6 +79,255 @@ def uniform_masks(N: int, S: int, trials: int, seed: int) -> np.ndarray:
     masks = np.ones((trials, N), dtype=bool)
     np.put_along_axis(masks, order[:, :S], False, axis=1)
     return masks
+
+
+def worstgap_masks(
+    beta: np.ndarray,
+    S: int,
+    trials: int,
+    seed: int,
+    alpha: np.ndarray | None = None,
+) -> np.ndarray:
+    """Straggle a contiguous block of S workers that leaves the widest gap.
+
+    Parameters
+    ----------
+    beta : np.ndarray, shape (N,)
+        Worker points, strictly ascending.
+    S : int
+        Stragglers per trial, ``0 <= S <= N - 2``.
+    trials : int
+        Number of patterns, at least 1.
+    seed : int
+        Config seed, >= 0; breaks ties, through a generator seeded with
+        ``[seed, tag, N, S]``.
+    alpha : np.ndarray, shape (K,), optional
+        Input points. When given, each trial draws one input point uniformly
+        and straggles the widest-gap block whose gap is centred nearest to
+        it, so the gap falls where a result is decoded.
+
+    Returns
+    -------
+    masks : np.ndarray of bool, shape (trials, N)
+        True marks a survivor; each row straggles workers ``s .. s + S - 1``
+        for one block start ``s``.
+
+    Raises
+    ------
+    ValueError
+        If a size is out of range or ``beta`` is not strictly ascending.
+
+    Notes
+    -----
+    Only interior blocks count (a survivor on each side), since the claim
+    concerns the gap between survivors: removing workers ``s .. s + S - 1``
+    leaves the gap ``beta[s + S] - beta[s - 1]``, which spans ``S + 1``
+    spacings. The widest such gaps are kept (to a relative 1e-9, so every
+    block of equispaced points ties); without ``alpha`` a trial picks one of
+    them uniformly. Against chebyshev2 points the widest gap is the central
+    one, which sits between input points when K is even, so the model is
+    adversarial only where the points leave ties to break.
+    """
+    beta = np.asarray(beta, dtype=float)
+    N = beta.shape[0]
+    _check_sizes(N=N, S=S, trials=trials, seed=seed)
+    if beta.ndim != 1 or np.any(np.diff(beta) <= 0):
+        raise ValueError("beta must be 1-D and strictly ascending.")
+
+    masks = np.ones((trials, N), dtype=bool)
+    if S == 0:
+        return masks
+
+    # Block s removes workers s..s+S-1; survivors s-1 and s+S bound the gap.
+    starts = np.arange(1, N - S)
+    gaps = beta[starts + S] - beta[starts - 1]
+    widest = starts[gaps >= gaps.max() * (1 - _GAP_RTOL)]
+
+    rng = np.random.default_rng([seed, _WORST_TAG, N, S])
+    if alpha is None:
+        chosen = rng.choice(widest, size=trials)
+    else:
+        alpha = np.asarray(alpha, dtype=float)
+        targets = alpha[rng.integers(0, alpha.shape[0], size=trials)]
+        centres = (beta[widest + S] + beta[widest - 1]) / 2
+        nearest = np.argmin(np.abs(centres[None, :] - targets[:, None]), axis=1)
+        chosen = widest[nearest]
+
+    blocks = chosen[:, None] + np.arange(S)[None, :]
+    np.put_along_axis(masks, blocks, False, axis=1)
+    return masks
+
+
+def bernoulli_masks(N: int, S: int, trials: int, seed: int) -> np.ndarray:
+    """Straggle each worker independently with probability ``p = S / N``.
+
+    Parameters
+    ----------
+    N : int
+        Number of workers, at least 2.
+    S : int
+        Expected stragglers per trial, ``0 <= S <= N - 2``; ``p = S / N``.
+    trials : int
+        Number of patterns, at least 1.
+    seed : int
+        Config seed, >= 0; the generator is seeded with ``[seed, tag, N, S]``.
+
+    Returns
+    -------
+    masks : np.ndarray of bool, shape (trials, N)
+        True marks a survivor; the number of survivors varies between rows.
+
+    Notes
+    -----
+    A row with fewer than :data:`MIN_SURVIVORS` survivors is redrawn (from
+    the same generator, in order) until it has enough, so the rows follow
+    the Bernoulli law conditioned on at least two survivors. With
+    ``S <= N - 2`` a row is rejected with probability at most about 0.4
+    (``N = 20``, ``S = 18``), so few redraws are needed.
+    """
+    _check_sizes(N=N, S=S, trials=trials, seed=seed)
+    rng = np.random.default_rng([seed, _BERNOULLI_TAG, N, S])
+    p = S / N
+
+    masks = rng.random((trials, N)) >= p
+    bad = np.flatnonzero(masks.sum(axis=1) < MIN_SURVIVORS)
+    while bad.size:
+        masks[bad] = rng.random((bad.size, N)) >= p
+        bad = bad[masks[bad].sum(axis=1) < MIN_SURVIVORS]
+    return masks
+
+
+def worker_latencies(
+    N: int,
+    trials: int,
+    seed: int,
+    *,
+    distribution: str = "pareto",
+    pareto_shape: float = 2.0,
+    heterogeneity: float = 0.0,
+    shift: float = 1.0,
+    scale: float = 1.0,
+    stream: int = 0,
+) -> np.ndarray:
+    """Draw every worker's latency in every trial.
+
+    Worker ``n`` in trial ``t`` answers after
+    ``shift + scale * c_n * X[t, n]`` seconds, where ``X`` is i.i.d. standard
+    exponential (``"exponential"``) or Pareto with minimum 1 and tail index
+    ``pareto_shape`` (``"pareto"``), and ``c_n = exp(heterogeneity * z_n)``
+    with ``z_n`` standard normal is the worker's slowness, drawn once for all
+    trials (the same cluster in every trial).
+
+    Parameters
+    ----------
+    N, trials : int
+        Workers and trials, each >= 1.
+    seed : int
+        Config seed, >= 0. The slowness comes from a generator seeded with
+        ``[seed, tag, N]`` (one cluster per N and seed), the service times
+        from one seeded with ``[seed, tag, N, stream]``.
+    distribution : {"exponential", "pareto"}
+    pareto_shape : float, default 2
+        Tail index of the Pareto law, > 0.
+    heterogeneity : float, default 0
+        Std of ``log c_n``, >= 0; 0 makes all workers identical.
+    shift, scale : float, default 1
+        Common shift (s) and scale (s) of every latency.
+    stream : int, default 0
+        Extra seed entry of the service times (the trace's S), so traces of
+        different S draw different times on the same cluster.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (trials, N)
+        Latencies in seconds.
+    """
+    if distribution not in LATENCY_LAWS:
+        raise ValueError(
+            f"distribution={distribution!r} is unknown; use one of {LATENCY_LAWS}."
+        )
+    if not pareto_shape > 0 or not heterogeneity >= 0:
+        raise ValueError(
+            f"pareto_shape={pareto_shape} must be > 0 and heterogeneity="
+            f"{heterogeneity} >= 0."
+        )
+    # The cluster (each worker's slowness) depends on N and the seed only, so
+    # traces of different S describe the same workers.
+    cluster = np.random.default_rng([seed, _LATENCY_TAG, N])
+    slowness = np.exp(heterogeneity * cluster.standard_normal(N))
+
+    rng = np.random.default_rng([seed, _LATENCY_TAG, N, stream])
+    if distribution == "exponential":
+        base = rng.standard_exponential((trials, N))
+    else:
+        base = 1.0 + rng.pareto(pareto_shape, (trials, N))
+    return shift + scale * slowness[None, :] * base
+
+
+def latency_masks(
+    N: int,
+    S: int,
+    trials: int,
+    seed: int,
+    *,
+    distribution: str = "pareto",
+    pareto_shape: float = 2.0,
+    heterogeneity: float = 0.0,
+    keep: str = "first",
+) -> np.ndarray:
+    """Stragglers from simulated worker latencies (:func:`worker_latencies`).
+
+    Parameters
+    ----------
+    N : int
+        Number of workers, at least 2.
+    S : int
+        ``0 <= S <= N - 2``: the stragglers per trial (``keep="first"``), or
+        their expected number (``keep="deadline"``).
+    trials, seed : int
+        As in :func:`uniform_masks`.
+    distribution, pareto_shape, heterogeneity
+        See :func:`worker_latencies`.
+    keep : {"first", "deadline"}
+        ``"first"``: the master keeps the first ``N - S`` answers of each
+        trial. ``"deadline"``: it keeps every answer that arrives by a
+        deadline, the ``1 - S/N`` quantile of all latencies drawn for the
+        trace, so that S workers per trial miss it on average.
+
+    Returns
+    -------
+    masks : np.ndarray of bool, shape (trials, N)
+        True marks a survivor.
+
+    Notes
+    -----
+    A common shift and scale do not change which workers answer first nor
+    the quantile deadline's verdicts, so they are not parameters here. With
+    ``heterogeneity=0`` the workers are exchangeable: ``"first"`` then draws
+    the same law as :func:`uniform_masks` and ``"deadline"`` nearly that of
+    :func:`bernoulli_masks`; what this model adds is persistently slow
+    workers. Under ``"deadline"``, a trial in which fewer than two workers
+    beat the deadline keeps waiting for the second answer.
+    """
+    _check_sizes(N=N, S=S, trials=trials, seed=seed)
+    if keep not in LATENCY_KEEP:
+        raise ValueError(f"keep={keep!r} is unknown; use one of {LATENCY_KEEP}.")
+    latency = worker_latencies(
+        N,
+        trials,
+        seed,
+        distribution=distribution,
+        pareto_shape=pareto_shape,
+        heterogeneity=heterogeneity,
+        stream=S,
+    )
+
+    # Rank of each worker's answer within its trial, 0 = first to arrive.
+    rank = np.argsort(np.argsort(latency, axis=1), axis=1)
+    if keep == "first":
+        return rank < N - S
+    deadline = np.quantile(latency, 1.0 - S / N)
+    return (latency <= deadline) | (rank < MIN_SURVIVORS)
 
 
 def _check_sizes(*, N: int, S: int, trials: int, seed: int) -> None:
@@ -210,6 +470,9 @@ def generate_trace_file(
     trials: int,
     seed: int,
     model: str = "uniform",
+    beta: np.ndarray | None = None,
+    alpha: np.ndarray | None = None,
+    latency: dict | None = None,
 ) -> np.ndarray:
     """Draw a trace with the named model and write it to ``path``.
 
@@ -219,8 +482,15 @@ def generate_trace_file(
         Destination ``.npz`` file.
     N, S, trials, seed : int
         See :func:`uniform_masks`.
-    model : {"uniform"}
+    model : {"uniform", "worstgap", "bernoulli", "latency"}
         Straggler model.
+    beta : np.ndarray, shape (N,), optional
+        Worker points; required by ``"worstgap"``.
+    alpha : np.ndarray, shape (K,), optional
+        Input points for ``"worstgap"`` (see :func:`worstgap_masks`).
+    latency : dict, optional
+        Keyword arguments of :func:`latency_masks` (``distribution``,
+        ``pareto_shape``, ``heterogeneity``, ``keep``) for ``"latency"``.
 
     Returns
     -------
@@ -230,10 +500,25 @@ def generate_trace_file(
     Raises
     ------
     ValueError
-        If ``model`` is unknown or a size is out of range.
+        If ``model`` is unknown, a size is out of range, or ``"worstgap"``
+        lacks ``beta`` or gets one of the wrong length.
     """
     if model not in MODELS:
         raise ValueError(f"model={model!r} is unknown; use one of {MODELS}.")
-    masks = uniform_masks(N=N, S=S, trials=trials, seed=seed)
+    if model == "worstgap":
+        if beta is None or len(beta) != N:
+            raise ValueError(
+                f"model='worstgap' needs the N={N} worker points as beta, got "
+                f"{None if beta is None else len(beta)} points."
+            )
+        masks = worstgap_masks(beta, S, trials, seed, alpha=alpha)
+        save_trace(path, masks, S=S, seed=seed, model=model)
+        return masks
+    if model == "bernoulli":
+        masks = bernoulli_masks(N=N, S=S, trials=trials, seed=seed)
+    elif model == "latency":
+        masks = latency_masks(N=N, S=S, trials=trials, seed=seed, **(latency or {}))
+    else:
+        masks = uniform_masks(N=N, S=S, trials=trials, seed=seed)
     save_trace(path, masks, S=S, seed=seed, model=model)
     return masks
