@@ -25,6 +25,9 @@ import torch
 
 logger = logging.getLogger(__name__)
 
+#: Ending of every manifest file name.
+MANIFEST = ".manifest.json"
+
 #: Packages whose versions go into every manifest.
 PACKAGES = ("letcc", "torch", "numpy", "scipy", "pandas")
 
@@ -200,6 +203,11 @@ def write_manifest(
         raise
     logger.info("wrote manifest %s (git %s)", path, manifest["git_commit"])
     return manifest
+
+
+def products(output: Iterable[str | os.PathLike]) -> list[str]:
+    """The files of a rule's ``output`` that are not provenance manifests."""
+    return [str(path) for path in output if not str(path).endswith(MANIFEST)]
 
 
 def verify_manifest(path: str | os.PathLike, root: str | os.PathLike = ".") -> list:

@@ -11,7 +11,7 @@ from letcc.inference_report import (
     summarise,
 )
 from letcc.logs import log_to_file
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 
 
 def main(smk) -> None:
@@ -35,6 +35,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=[smk.input.table, smk.input.record, smk.input.checkpoint],
+        outputs=products(smk.output),
         extra={"rule": smk.rule, "network": network_provenance([record])[net]},
     )
 

@@ -4,7 +4,7 @@ import pandas as pd
 
 from letcc.figures import describe_run, plot_mse_vs_n
 from letcc.logs import log_to_file
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 
 
 def main(smk) -> None:
@@ -21,6 +21,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=[smk.input.table],
+        outputs=products(smk.output),
         extra={
             "rule": smk.rule,
             "slopes": slopes[["slope", "slope_lo", "slope_hi"]].to_dict("index"),

@@ -4,7 +4,7 @@ import json
 
 from letcc.inference_report import gather_inference, network_provenance
 from letcc.logs import log_to_file
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 
 
 def main(smk) -> None:
@@ -22,6 +22,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=[*smk.input.tables, *smk.input.records, *smk.input.checkpoints],
+        outputs=products(smk.output),
         extra={
             "rule": smk.rule,
             "rows": len(table),

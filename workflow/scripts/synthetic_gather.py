@@ -1,7 +1,7 @@
 """Rule synthetic_gather: one tidy table of the synthetic experiment + manifest."""
 
 from letcc.logs import log_to_file
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 from letcc.synthetic import gather_results
 
 
@@ -16,6 +16,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=smk.input.tables,
+        outputs=products(smk.output),
         extra={"rule": smk.rule, "rows": len(table)},
     )
 

@@ -11,7 +11,7 @@ from letcc.inference_report import (
     write_results_table,
 )
 from letcc.logs import log_to_file
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 
 
 def main(smk) -> None:
@@ -42,6 +42,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=[smk.input.table, *smk.input.records, *smk.input.checkpoints],
+        outputs=products(smk.output),
         extra={
             "rule": smk.rule,
             "table_S": smk.params.table_s,

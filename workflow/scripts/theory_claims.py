@@ -4,7 +4,7 @@ import pandas as pd
 
 from letcc.claims import claims_from_tables
 from letcc.logs import log_to_file
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 
 
 def main(smk) -> None:
@@ -27,6 +27,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=[smk.input.noiseless, smk.input.noisy, smk.input.landscape],
+        outputs=products(smk.output),
         extra={
             "rule": smk.rule,
             "status": dict(zip(claims["claim"], claims["status"], strict=True)),

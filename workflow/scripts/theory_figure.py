@@ -24,6 +24,7 @@ def main(smk) -> None:
             smk.output[f"{name}_manifest"],
             config=smk.config,
             inputs=[smk.input.table],
+            outputs=[smk.output[name], smk.output[f"{name}_csv"]],
             extra={"rule": smk.rule, "figure": name, **extra},
         )
 

@@ -1,7 +1,7 @@
 """Rule theory_gather: the noiseless sweeps in one tidy table, with a manifest."""
 
 from letcc.logs import log_to_file
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 from letcc.theory import NOISELESS_COLUMNS, gather_tables
 
 #: Columns that identify a row of the gathered table.
@@ -19,6 +19,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=smk.input.tables,
+        outputs=products(smk.output),
         extra={"rule": smk.rule, "rows": len(table)},
     )
 

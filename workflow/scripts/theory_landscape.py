@@ -4,7 +4,7 @@ import torch
 
 from letcc.logs import log_to_file
 from letcc.noise import load_noise
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 from letcc.theory import Setup, run_landscape
 from letcc.traces import load_trace
 
@@ -34,6 +34,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=[smk.input.trace, smk.input.noise],
+        outputs=products(smk.output),
         extra={"rule": smk.rule, "rows": len(table)},
     )
 

@@ -4,7 +4,7 @@ import torch
 
 from letcc.logs import log_to_file
 from letcc.noise import load_noise
-from letcc.provenance import write_manifest
+from letcc.provenance import products, write_manifest
 from letcc.theory import Setup, lam_grid, run_noisy
 from letcc.traces import load_trace
 
@@ -46,6 +46,7 @@ def main(smk) -> None:
         smk.output.manifest,
         config=smk.config,
         inputs=[*smk.input.traces, *smk.input.noise],
+        outputs=products(smk.output),
         extra={"rule": smk.rule, "rows": len(table), "lam_grid": grid.tolist()},
     )
 
