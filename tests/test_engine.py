@@ -161,3 +161,20 @@ def test_chunked_decoding_equals_one_call(use_cache):
     if use_cache:
         assert cache.hits + cache.misses == 50
         assert len(cache) > 1
+
+
+def test_cached_decoding_ignores_nan_at_stragglers():
+    rng = np.random.default_rng(10)
+    alpha, beta = points("chebyshev1", 5), points("chebyshev2", 20)
+    masks = random_masks(rng, 6, 20, 1, 5)
+    clean = rng.normal(size=(6, 20, 2))
+    dirty = clean.copy()
+    dirty[~masks] = np.nan
+    scheme = get_scheme("bacc")
+
+    expected = decode_chunked(scheme, alpha, beta, masks, torch.from_numpy(clean))
+    got = decode_chunked(
+        scheme, alpha, beta, masks, torch.from_numpy(dirty), cache=DecoderCache()
+    )
+
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)

@@ -153,16 +153,19 @@ def decode_chunked(
         log.info("decoding %d patterns in chunks of %d", count, chunk)
 
     masks = torch.as_tensor(masks)
-    pieces = []
+    pieces, built = [], False
     for start in range(0, count, chunk):
         part = slice(start, start + chunk)
-        if start:
+        if built:
             _release_freed_memory()
+        misses = cache.misses if cache is not None else 0
         pieces.append(
             _decode_part(
                 scheme, alpha, beta, masks[part], values[part], cache, device, dtype
             )
         )
+        # Cache hits allocate nothing worth handing back.
+        built = cache is None or cache.misses > misses
     return torch.cat(pieces)
 
 
@@ -199,10 +202,13 @@ def _decode_part(scheme, alpha, beta, masks, values, cache, device, dtype):
     values = values.to(device=maps.device, dtype=dtype)
 
     # Stragglers' columns of the maps are zero, which cancels any finite
-    # value; only NaN or infinity there needs clearing (and a copy).
-    if not torch.isfinite(values).all():
+    # value; only NaN or infinity there needs clearing, and the (smaller)
+    # result shows whether any was there.
+    decoded = torch.bmm(maps, values)
+    if not torch.isfinite(decoded).all():
         values = values.masked_fill(~masks.to(maps.device)[:, :, None], 0.0)
-    return torch.bmm(maps, values)
+        decoded = torch.bmm(maps, values)
+    return decoded
 
 
 def _setting_key(scheme, alpha, beta, device, dtype):

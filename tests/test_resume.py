@@ -1,0 +1,78 @@
+"""An interrupted smoke run resumes: finished work is kept, the rest completes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "config" / "smoke.yaml"
+
+pytestmark = pytest.mark.integration
+
+
+def snakemake(workdir, *extra):
+    """The smoke workflow's command line, run in ``workdir``."""
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(SMOKE),
+        "--cores",
+        "2",
+        *extra,
+    ]
+
+
+def wait_for_traces(folder, process, timeout_s=120):
+    """Wait until the first trace files exist; return them with their mtimes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        traces = sorted(folder.glob("*.npz"))
+        if len(traces) >= 2:
+            return {path: path.stat().st_mtime_ns for path in traces}
+        assert process.poll() is None, "the run ended before any trace appeared"
+        time.sleep(0.2)
+    raise AssertionError(f"no traces in {folder} after {timeout_s} s")
+
+
+def test_interrupted_run_resumes_without_redoing_finished_jobs(tmp_path):
+    results = tmp_path / yaml.safe_load(SMOKE.read_text())["results_dir"]
+    first = subprocess.Popen(
+        snakemake(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        finished = wait_for_traces(results / "traces", first)
+        # Give Snakemake time to record those jobs as done before the signal.
+        time.sleep(3)
+        # What a user's Ctrl-C sends to the whole foreground process group.
+        os.killpg(first.pid, signal.SIGINT)
+        first.wait(timeout=120)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+
+    assert first.returncode != 0, "the run finished before it was interrupted"
+    assert not (results / "synthetic" / "results.csv").exists()
+
+    second = subprocess.run(
+        snakemake(tmp_path), capture_output=True, text=True, timeout=600
+    )
+
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert (results / "synthetic" / "results.csv").exists()
+    for path, mtime in finished.items():
+        assert path.stat().st_mtime_ns == mtime, f"{path.name} was redone"
