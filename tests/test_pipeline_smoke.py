@@ -7,15 +7,12 @@ numbers.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from letcc.claims import (
     claims_from_tables,
@@ -28,36 +25,13 @@ from letcc.noise import load_noise
 from letcc.provenance import canonical_json, sha256_file, sha256_text
 from letcc.traces import load_trace
 
-ROOT = Path(__file__).resolve().parents[1]
-SMOKE = ROOT / "config" / "smoke.yaml"
-
-#: Kills a hung run so it fails instead of stalling the suite; the smoke run
-#: itself takes well under a minute.
-TIMEOUT_S = 300
-
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """Run the workflow once; return (working dir, config)."""
-    workdir = tmp_path_factory.mktemp("smoke")
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(SMOKE),
-        "--cores",
-        "2",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return workdir, yaml.safe_load(SMOKE.read_text())
+def run(smoke_run):
+    """The session's smoke run: (working dir, config)."""
+    return smoke_run
 
 
 @pytest.fixture(scope="module")
