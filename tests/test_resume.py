@@ -13,12 +13,12 @@ pytestmark = pytest.mark.integration
 
 
 def wait_for_traces(folder, process, timeout_s=120):
-    """Wait until the first trace files exist; return them with their mtimes."""
+    """Wait until the first trace files exist; return their paths."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         traces = sorted(folder.glob("*.npz"))
         if len(traces) >= 2:
-            return {path: path.stat().st_mtime_ns for path in traces}
+            return traces
         assert process.poll() is None, "the run ended before any trace appeared"
         time.sleep(0.2)
     raise AssertionError(f"no traces in {folder} after {timeout_s} s")
@@ -33,9 +33,10 @@ def test_interrupted_run_resumes_without_redoing_finished_jobs(tmp_path, smoke_r
         start_new_session=True,
     )
     try:
-        finished = wait_for_traces(results / "traces", first)
-        # Give Snakemake time to record those jobs as done before the signal.
+        traces = wait_for_traces(results / "traces", first)
+        # Let Snakemake finish those jobs (it touches their outputs last).
         time.sleep(3)
+        finished = {path: path.stat().st_mtime_ns for path in traces}
         # What a user's Ctrl-C sends to the whole foreground process group.
         os.killpg(first.pid, signal.SIGINT)
         first.wait(timeout=120)
