@@ -12,7 +12,6 @@ is noisy between runs.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -21,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy
 import torch
 from scipy.interpolate import make_smoothing_spline
 
 from letcc.coding import get_scheme, points
 from letcc.engine import DecoderCache, decode_chunked
+from letcc.provenance import describe_machine
 
 HERE = Path(__file__).resolve().parent
 LAM_DEC = 1e-4
@@ -311,23 +310,6 @@ def single_precision(count, sizes):
     return pd.DataFrame(rows)
 
 
-def machine():
-    """A one-line description of where the benchmark ran."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {device}; Python {platform.python_version()},"
-        f" torch {torch.__version__}, numpy {np.__version__}, scipy {scipy.__version__}"
-    )
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
@@ -373,7 +355,7 @@ def report(tables, out, *, quick):
     lines = [
         f"Engine benchmark ({'quick' if quick else 'full'}), {stamp}",
         "",
-        f"Machine: {machine()}",
+        f"Machine: {describe_machine()}",
         "",
     ]
     for name, table in tables.items():
@@ -381,7 +363,9 @@ def report(tables, out, *, quick):
         lines += [f"### {name}", "", table.to_markdown(index=False, floatfmt=".4g"), ""]
     text = "\n".join(lines)
     (out / "engine.md").write_text(text)
-    (out / "engine.json").write_text(json.dumps({"machine": machine(), "time": stamp}))
+    (out / "engine.json").write_text(
+        json.dumps({"machine": describe_machine(), "time": stamp})
+    )
     print(text)
 
 

@@ -24,13 +24,10 @@ repeats; on a shared machine compare ratios within one run.
 
 import argparse
 import json
-import os
-import platform
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -38,6 +35,7 @@ from letcc.coding import get_scheme, points
 from letcc.engine import decode_chunked
 from letcc.inference import encode, forward
 from letcc.models import build_model, inference_form
+from letcc.provenance import describe_machine
 from letcc.traces import uniform_masks
 
 HERE = Path(__file__).resolve().parent
@@ -114,26 +112,6 @@ def bench_network(arch, N, K, groups, batch_size, repeats):
     return rows
 
 
-def machine():
-    """A one-line description of where the benchmark ran."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
-    # The load average tells a reader whether other work shared the cores.
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {device}, {torch.get_num_threads()} torch "
-        f"threads, load average {load}; Python {platform.python_version()}, "
-        f"torch {torch.__version__}, numpy {np.__version__}"
-    )
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 groups, 2 repeats")
@@ -158,7 +136,7 @@ def main(argv=None):
         [
             f"Inference benchmark ({'quick' if args.quick else 'full'}), {stamp}",
             "",
-            f"Machine: {machine()}",
+            f"Machine: {describe_machine()}",
             "",
             "One round of coded inference over all groups: encode (one batched",
             "product), the network's forward pass on the coded images, and the",
@@ -173,7 +151,7 @@ def main(argv=None):
     table.to_csv(args.out / "inference.csv", index=False)
     (args.out / "inference.md").write_text(text)
     (args.out / "inference.json").write_text(
-        json.dumps({"machine": machine(), "time": stamp})
+        json.dumps({"machine": describe_machine(), "time": stamp})
     )
     print(text)
 

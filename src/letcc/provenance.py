@@ -125,6 +125,30 @@ def device_info(requested: str | None) -> dict[str, Any]:
     return info
 
 
+def describe_machine() -> str:
+    """One line on where code ran: CPU, cores, GPU, load and versions.
+
+    The load average tells a reader of a benchmark whether other work shared
+    the cores while it ran.
+    """
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    versions = ", ".join(f"{k} {v}" for k, v in package_versions().items())
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {device}, {torch.get_num_threads()} "
+        f"torch threads, load average {load}; Python "
+        f"{platform.python_version()}, {versions}"
+    )
+
+
 def build_manifest(
     *,
     config: Mapping[str, Any],
