@@ -123,6 +123,8 @@ means_s, slopes_s = recompute(rate_s, "S")
 compare(means_n, slopes_n, rate_n_csv, "N")
 compare(means_s, slopes_s, rate_s_csv, "S")
 assert table["n_nonfinite"].eq(0).all(), "some workers returned non-finite outputs"
+faulty = table.groupby("function")["n_outliers"].sum()
+print(f"outlying worker outputs per function (decoded as they are):\n{faulty}")
 
 # %% [markdown]
 # ## Rate in N

@@ -139,7 +139,9 @@ def test_too_few_finite_answers_raise(setting):
     def all_nan(x):
         return torch.full((x.shape[0], 2), np.nan, dtype=torch.float64)
 
-    with pytest.raises(ValueError, match="fewer than 2 finite answers"):
+    with pytest.raises(
+        ValueError, match="fewer than 2 answers left after dropping non-finite"
+    ):
         evaluate_coded(get_scheme("bacc"), alpha, beta, X, all_nan, masks)
 
 

@@ -96,14 +96,14 @@ def test_batched_decoding_equals_a_loop_over_rows(name):
     outputs = store.outputs(scheme)
 
     values = worker_values(outputs, trials * G, noise, sigma=0.5)
-    estimates, nonfinite = decode_rows(scheme, store.alpha, store.beta, masks, values)
+    estimates, screened = decode_rows(scheme, store.alpha, store.beta, masks, values)
 
     # Independent reference: one decoder matrix and one product per row.
     for t in range(trials * G):
         D = scheme.decoder_matrices(store.alpha, store.beta, masks[t : t + 1])[0]
         y = outputs[t % G].double() + 0.5 * noise[t]
         torch.testing.assert_close(estimates[t], D @ y, rtol=1e-9, atol=1e-9)
-    assert int(nonfinite.sum()) == 0
+    assert int(screened.n_nonfinite.sum()) == int(screened.n_outliers.sum()) == 0
 
 
 def test_run_schemes_equals_a_per_group_loop():
@@ -205,9 +205,10 @@ def test_non_finite_worker_outputs_are_dropped_and_counted():
     masks = torch.ones(2, N, dtype=torch.bool)
     values[0, 4, 1] = float("nan")
 
-    estimates, nonfinite = decode_rows(scheme, alpha, beta, masks, values)
+    estimates, screened = decode_rows(scheme, alpha, beta, masks, values)
 
-    assert nonfinite.tolist() == [1, 0]
+    assert screened.n_nonfinite.tolist() == [1, 0]
+    assert screened.n_outliers.tolist() == [0, 0]
     dropped = masks.clone()
     dropped[0, 4] = False
     expected, _ = decode_rows(scheme, alpha, beta, dropped, values.nan_to_num())

@@ -11,7 +11,7 @@ from snakemake.utils import validate
 from snakemake_interface_common.exceptions import WorkflowError
 
 from letcc._datasources import INFO
-from letcc.config import DATASET_SHAPES, check_config
+from letcc.config import DATASET_SHAPES, check_config, check_renamed_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -161,12 +161,22 @@ def test_cross_field_checks_name_the_entry_the_value_and_the_fix(changes, fragme
         assert fragment in str(error.value)
 
 
-def test_validation_seed_must_differ_from_seed():
+@pytest.mark.parametrize("stream", ["inputs", "traces", "noise"])
+def test_validation_seed_must_differ_from_the_test_seeds(stream):
     config = validated(load("config/smoke.yaml"))
-    config["inference"]["validation_seed"] = config["seed"]
+    config["seeds"][stream] = config["inference"]["validation_seed"]
 
-    with pytest.raises(ValueError, match="validation_seed = 0 equals seed"):
+    with pytest.raises(ValueError, match=f"validation_seed = 1 equals seeds.{stream}"):
         check_config(config)
+
+
+def test_root_seed_key_points_to_seeds():
+    config = load("config/smoke.yaml")
+    del config["seeds"]
+    config["seed"] = 3
+
+    with pytest.raises(ValueError, match=r"seeds: \{inputs: 3, split: 3, training: 3"):
+        check_renamed_keys(config)
 
 
 def test_network_names_must_be_unique():

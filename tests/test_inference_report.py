@@ -45,6 +45,7 @@ def trials_table(seed=0):
                             "n_images": 40,
                             "n_lost": 0,
                             "n_nonfinite": 0,
+                            "n_outliers": 0,
                             "mean_survivors": 10 - S,
                             "lam_enc": 1e-5 if scheme == "letcc" else np.nan,
                             "lam_dec": 1e-4 if scheme == "letcc" else np.nan,

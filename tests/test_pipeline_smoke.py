@@ -56,13 +56,14 @@ def test_results_have_one_row_per_scheme_n_and_trial(run, results):
     assert got == expected
     assert (results["K"] == synthetic["K"]).all()
     assert (results["S"] == synthetic["S"]).all()
-    assert (results["seed"] == config["seed"]).all()
+    assert (results["seed"] == config["seeds"]["inputs"]).all()
 
 
 def test_mse_is_finite_and_non_negative(results):
     assert np.isfinite(results["mse"]).all()
     assert (results["mse"] >= 0).all()
     assert (results["n_nonfinite"] == 0).all()
+    assert (results["n_outliers"] == 0).all()
 
 
 def test_letcc_mse_decreases_with_n(results):
@@ -117,7 +118,11 @@ def test_manifests_record_config_code_and_inputs(run, product):
 
     assert manifest["config"]["synthetic"] == config["synthetic"]
     assert manifest["config_sha256"] == sha256_text(canonical_json(manifest["config"]))
-    assert manifest["seeds"] == {"seed": config["seed"]}
+    assert manifest["seeds"] == {
+        **{f"seeds.{name}": seed for name, seed in config["seeds"].items()},
+        "theory.validation_seed": config["theory"]["validation_seed"],
+        "inference.validation_seed": config["inference"]["validation_seed"],
+    }
     assert manifest["git_commit"]
     assert set(manifest["packages"]) >= {"letcc", "torch", "numpy", "scipy"}
     for name, digest in manifest["inputs"].items():
@@ -263,7 +268,7 @@ def theory(run):
     settings = config["theory"]
     tag = (
         f"K{settings['K']}_sigma{settings['sigma']:g}_T{settings['trials']}"
-        f"_seed{config['seed']}_val{settings['validation_seed']}"
+        f"_seed{config['seeds']['inputs']}_val{settings['validation_seed']}"
     )
     S, N = settings["S"], settings["landscape"]["N"]
     return {
@@ -362,7 +367,7 @@ def test_noiseless_table_covers_both_sweeps_and_straggler_models(theory):
 
 
 def test_worst_case_traces_straggle_one_interior_block(theory):
-    settings, seed = theory["settings"], theory["config"]["seed"]
+    settings, seed = theory["settings"], theory["config"]["seeds"]["traces"]
     points_ = settings["points"]
     for N in settings["N"]:
         name = (
@@ -378,7 +383,7 @@ def test_worst_case_traces_straggle_one_interior_block(theory):
 
 def test_noisy_runs_are_paired_and_read_shared_noise(theory):
     table = read(theory["noisy"])
-    settings, seed = theory["settings"], theory["config"]["seed"]
+    settings, seed = theory["settings"], theory["config"]["seeds"]["noise"]
 
     trials = table.groupby(["function", "N", "scheme", "lam_rule"])["trial"].apply(
         lambda t: tuple(sorted(t))

@@ -18,7 +18,11 @@ from letcc.provenance import (
 def test_manifest_records_config_hash_seeds_inputs_and_versions(tmp_path):
     data = tmp_path / "in.csv"
     data.write_bytes(b"a,b\n1,2\n")
-    config = {"seed": 4, "synthetic": {"N": [3, 5]}, "inner": {"seed": 9}}
+    config = {
+        "seeds": {"inputs": 4, "traces": 5},
+        "synthetic": {"N": [3, 5]},
+        "inner": {"validation_seed": 9},
+    }
     path = tmp_path / "out" / "x.manifest.json"
 
     manifest = write_manifest(path, config=config, inputs=[data], extra={"k": 1})
@@ -26,14 +30,18 @@ def test_manifest_records_config_hash_seeds_inputs_and_versions(tmp_path):
     assert json.loads(path.read_text()) == manifest
     expected = hashlib.sha256(canonical_json(config).encode()).hexdigest()
     assert manifest["config_sha256"] == expected
-    assert manifest["seeds"] == {"seed": 4, "inner.seed": 9}
+    assert manifest["seeds"] == {
+        "seeds.inputs": 4,
+        "seeds.traces": 5,
+        "inner.validation_seed": 9,
+    }
     assert manifest["inputs"] == {
         str(data): hashlib.sha256(data.read_bytes()).hexdigest()
     }
     assert set(manifest["packages"]) == {"letcc", "torch", "numpy", "scipy", "pandas"}
     assert manifest["extra"] == {"k": 1}
     assert manifest["created_utc"].endswith("+00:00")
-    assert not list(path.parent.glob("*.tmp")), "temporary file left behind"
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "temp file left"
 
 
 def test_config_hash_ignores_key_order():
@@ -43,10 +51,8 @@ def test_config_hash_ignores_key_order():
 
 
 def test_find_seeds_walks_nested_mappings():
-    assert find_seeds({"seed": 1, "x": {"y": {"seed": 2}}, "z": 3}) == {
-        "seed": 1,
-        "x.y.seed": 2,
-    }
+    config = {"seeds": {"noise": 3}, "x": {"y": {"seed": 2, "val_seed": 7}}, "z": 3}
+    assert find_seeds(config) == {"seeds.noise": 3, "x.y.seed": 2, "x.y.val_seed": 7}
 
 
 def test_sha256_file_matches_hashlib(tmp_path):

@@ -60,7 +60,10 @@ def test_schema_rejects_bad_theory_values(path, value, message):
         (lambda t: t["landscape"].update(N=3), "theory.landscape.N = 3 has fewer"),
         (lambda t: t.update(S=10), "theory.S = 10 leaves fewer than 3 survivors"),
         (lambda t: t["S_sweep"].update(S=[1, 23]), "lower it to at most 22"),
-        (lambda t: t.update(validation_seed=0), "validation_seed = 0 equals seed"),
+        (
+            lambda t: t.update(validation_seed=0),
+            "equals seeds.inputs, seeds.traces, seeds.noise",
+        ),
         (
             lambda t: t["lam_grid"].update(min=1.0, max=0.5),
             "theory.lam_grid.min = 1.0 is not below",

@@ -14,11 +14,9 @@ import json
 import logging
 import os
 import re
-import tempfile
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from letcc.atomic import atomic_path
 from letcc.models import (
     ModelSpec,
     build_model,
@@ -70,24 +69,6 @@ class Checkpoint:
     path: Path
 
 
-@contextmanager
-def _atomic_target(dest: Path):
-    """Yield a temp path beside ``dest``; rename it to ``dest`` on success.
-
-    On any exception the temp file is removed, so ``dest`` is either the old
-    file or the complete new one, never a partial one.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_checkpoint(
     path: str | os.PathLike, model: nn.Module, metadata: Mapping[str, Any]
 ) -> str:
@@ -129,7 +110,7 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     path = Path(path)
-    with _atomic_target(path) as tmp:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     digest = sha256_file(path)
     logger.info("saved %s checkpoint %s (sha256 %s)", spec.arch, path, digest)
@@ -213,7 +194,8 @@ def _check_payload(payload: Any, path: Path, expected_arch: str | None) -> None:
     if expected_arch is not None and payload["arch"] != expected_arch:
         raise ValueError(
             f"checkpoint {path} holds architecture {payload['arch']!r}, "
-            f"expected {expected_arch!r}."
+            f"expected {expected_arch!r}; train or fetch a {expected_arch!r} "
+            f"checkpoint, or set the model entry's arch to {payload['arch']!r}."
         )
 
 
@@ -279,12 +261,13 @@ def fetch_checkpoint(
     if dest.is_file() and sha256_file(dest) == expected:
         logger.info("%s already holds sha256 %s; not fetched", dest, expected)
         return dest
-    with _atomic_target(dest) as tmp:
+    with atomic_path(dest) as tmp:
         found = _copy_hashing(source, tmp, timeout)
         if found != expected:
             raise ValueError(
                 f"checkpoint from {source}: sha256 {found} does not match the "
-                f"expected {expected}; nothing was written to {dest}."
+                f"expected {expected}; nothing was written to {dest}. Check "
+                "fetch.url and fetch.sha256 of the inference.models entry."
             )
     logger.info("fetched %s to %s (sha256 %s)", source, dest, expected)
     return dest

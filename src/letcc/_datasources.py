@@ -12,7 +12,6 @@ import importlib.util
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import URLError
@@ -21,6 +20,8 @@ import numpy as np
 import torch
 from torchvision import datasets
 from torchvision.datasets.utils import check_integrity, extract_archive
+
+from letcc.atomic import atomic_path
 
 # Records go out under the public module's name, the one users configure.
 logger = logging.getLogger("letcc.data")
@@ -138,9 +139,9 @@ def _from_local(info: Info, data_dir: Path):
     """Read the copy already under ``data_dir``; (official, None) or (None, why)."""
     if _is_idx(info):
         raw_dir = _idx_raw_dir(info, data_dir)
-        missing = _gather_idx(info, raw_dir, raw_dir)
-        if missing:
-            return None, f"missing {', '.join(missing)} in {raw_dir}"
+        problem = _gather_idx(info, raw_dir, raw_dir)
+        if problem:
+            return None, problem
     else:
         _unpack_cifar_archive(info, data_dir)
         folder = _cifar_dir(info, data_dir)
@@ -158,9 +159,9 @@ def _from_system(name: str, info: Info, data_dir: Path, system_dir):
         return None, "system copies are supported for IDX datasets only"
     system_dir = Path(system_dir)
     raw_dir = _idx_raw_dir(info, data_dir)
-    missing = _gather_idx(info, system_dir, raw_dir)
-    if missing:
-        return None, f"missing {', '.join(missing)} in {system_dir}"
+    problem = _gather_idx(info, system_dir, raw_dir)
+    if problem:
+        return None, problem
     official, reason = _read_torchvision(info, data_dir)
     if official is not None:
         official.files += _idx_sources(info, system_dir)
@@ -180,7 +181,7 @@ def _from_download(info: Info, data_dir: Path, download: bool):
     return _read_torchvision(info, data_dir)
 
 
-def _gather_idx(info: Info, source_dir: Path, raw_dir: Path) -> list[str]:
+def _gather_idx(info: Info, source_dir: Path, raw_dir: Path) -> str | None:
     """Put the uncompressed IDX files from ``source_dir`` into ``raw_dir``.
 
     Each file may be in ``source_dir`` uncompressed or as ``<name>.gz``.
@@ -188,19 +189,24 @@ def _gather_idx(info: Info, source_dir: Path, raw_dir: Path) -> list[str]:
 
     Returns
     -------
-    list of str
-        Names of the files not found (empty on success).
+    str or None
+        Why the files could not be gathered (missing or unreadable files),
+        or None on success.
     """
     names = _idx_names(info)
     found = {name: _idx_candidate(source_dir, name) for name in names}
     missing = [name for name, path in found.items() if path is None]
     if missing:
-        return missing
+        return f"missing {', '.join(missing)} in {source_dir}"
     for name, path in found.items():
         target = raw_dir / name
-        if path != target:
+        if path == target:
+            continue
+        try:
             _copy_atomic(path, target, decompress=path.suffix == ".gz")
-    return []
+        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+            return f"could not read {path} ({exc}); replace it with an intact copy"
+    return None
 
 
 def _idx_candidate(folder: Path, name: str) -> Path | None:
@@ -223,16 +229,13 @@ def _copy_atomic(source: Path, target: Path, *, decompress: bool) -> None:
     left by an interrupted copy would be read as data later; the rename makes
     the file appear only once complete.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
     opener = gzip.open if decompress else open
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    try:
-        with opener(source, "rb") as src, os.fdopen(fd, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with (
+        atomic_path(target) as tmp,
+        opener(source, "rb") as src,
+        open(tmp, "wb") as dst,
+    ):
+        shutil.copyfileobj(src, dst)
     logger.info("wrote %s from %s", target, source)
 
 

@@ -54,21 +54,57 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"most {min(too_many_stragglers) - MIN_SURVIVORS}, or drop those N."
         )
     if config.get("theory"):
-        check_theory(config["theory"], seed=config["seed"])
+        check_theory(config["theory"], seeds=config["seeds"])
     if config.get("inference"):
-        check_inference(config["inference"], seed=config["seed"])
+        check_inference(config["inference"], seeds=config["seeds"])
     logger.debug("config passed cross-field checks")
 
 
-def check_theory(theory: Mapping[str, Any], *, seed: int) -> None:
+def check_renamed_keys(config: Mapping[str, Any]) -> None:
+    """Point configs written for an older layout of the keys to the new one.
+
+    Parameters
+    ----------
+    config : mapping
+        The config as read, before schema validation.
+
+    Raises
+    ------
+    ValueError
+        If the config has a root ``seed`` key, which ``seeds`` replaced.
+    """
+    if "seed" in config:
+        seed = config["seed"]
+        raise ValueError(
+            f"config key seed: {seed} was replaced by one seed per random stream; "
+            f"write seeds: {{inputs: {seed}, split: {seed}, training: {seed}, "
+            f"traces: {seed}, noise: {seed}}} instead, which reproduces the old "
+            "results exactly (see config/README.md)."
+        )
+
+
+def _check_validation_seed(section: str, seed: int, seeds: Mapping[str, int]):
+    """Refuse a validation seed that would repeat a test stream's draws."""
+    clashes = [f"seeds.{name}" for name in ("inputs", "traces", "noise")]
+    clashes = [key for key in clashes if seeds[key.split(".")[1]] == seed]
+    if clashes:
+        raise ValueError(
+            f"{section}.validation_seed = {seed} equals {', '.join(clashes)}, so "
+            "the validation draws would repeat the test draws; choose a "
+            f"validation_seed that differs from seeds.inputs, seeds.traces and "
+            "seeds.noise."
+        )
+
+
+def check_theory(theory: Mapping[str, Any], *, seeds: Mapping[str, int]) -> None:
     """Check the relations between the keys of the ``theory`` section.
 
     Parameters
     ----------
     theory : mapping
         The ``theory`` section after schema validation.
-    seed : int
-        The config's root seed.
+    seeds : mapping
+        The config's ``seeds``.
 
     Raises
     ------
@@ -77,8 +113,8 @@ def check_theory(theory: Mapping[str, Any], *, seed: int) -> None:
         ``theory.landscape.N`` is below ``theory.K``; if the stragglers leave
         fewer than 3 survivors where the noisy runs choose lam by GCV
         (``theory.N`` and ``theory.landscape.N`` with ``theory.S``) or fewer
-        than 2 in the S sweep; if ``theory.validation_seed`` equals ``seed``
-        (validation draws would repeat the test draws); or if
+        than 2 in the S sweep; if ``theory.validation_seed`` equals the inputs,
+        traces or noise seed (validation draws would repeat test draws); or if
         ``theory.lam_grid.min >= theory.lam_grid.max``.
     """
     K, S = theory["K"], theory["S"]
@@ -112,11 +148,7 @@ def check_theory(theory: Mapping[str, Any], *, seed: int) -> None:
             f"{sweep['N'] - MIN_SURVIVORS}."
         )
 
-    if theory["validation_seed"] == seed:
-        raise ValueError(
-            f"theory.validation_seed = {seed} equals seed, so the validation draws "
-            "would repeat the test draws; choose a different validation_seed."
-        )
+    _check_validation_seed("theory", theory["validation_seed"], seeds)
     grid = theory["lam_grid"]
     if grid["min"] >= grid["max"]:
         raise ValueError(
@@ -136,32 +168,28 @@ DATASET_SHAPES = {
 }
 
 
-def check_inference(inference: Mapping[str, Any], *, seed: int) -> None:
+def check_inference(inference: Mapping[str, Any], *, seeds: Mapping[str, int]) -> None:
     """Check the relations between the keys of the ``inference`` section.
 
     Parameters
     ----------
     inference : mapping
         The ``inference`` section after schema validation.
-    seed : int
-        The config's root seed.
+    seeds : mapping
+        The config's ``seeds``.
 
     Raises
     ------
     ValueError
-        If ``inference.validation_seed`` equals ``seed`` (validation traces
-        and noise would repeat the test ones); if two entries of
+        If ``inference.validation_seed`` equals the inputs, traces or noise
+        seed (validation draws would repeat the test ones); if two entries of
         ``inference.models`` share a name; or, for an entry, if its
         architecture does not fit its dataset's images
         (:func:`letcc.models.check_fit`), ``K > N``, an ``S`` leaves fewer
         than two survivors (``S >= N - 1``), or a ``table_S`` is not one of
         its ``S``. The message names the entry, the key and the fix.
     """
-    if inference["validation_seed"] == seed:
-        raise ValueError(
-            f"inference.validation_seed = {seed} equals seed; validation traces "
-            "and noise would repeat the test ones. Pick another validation_seed."
-        )
+    _check_validation_seed("inference", inference["validation_seed"], seeds)
     names = [entry["name"] for entry in inference["models"]]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from letcc.engine import decode_chunked
+from letcc.faults import screen_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,13 @@ class CodedResult:
     n_nonfinite : np.ndarray of int64, shape (trials,)
         Workers that answered (True in the given mask) but returned a NaN or an
         infinite value, and so were treated as stragglers.
+    n_outliers : np.ndarray of int64, shape (trials,)
+        Finite answers far from the others' (:mod:`letcc.faults`).
     """
 
     mse: np.ndarray
     n_nonfinite: np.ndarray
+    n_outliers: np.ndarray
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -84,6 +88,7 @@ def evaluate_coded(
     device: str | torch.device = "cpu",
     max_block_bytes: int = DEFAULT_BLOCK_BYTES,
     cache=None,
+    outliers: str = "report",
 ) -> CodedResult:
     """Encode, compute and decode every trial at once and score the estimates.
 
@@ -108,24 +113,28 @@ def evaluate_coded(
         Keeps the decoder maps for later calls on the same masks (several
         functions evaluated on one trace); without it ``letcc`` decodes
         matrix-free.
+    outliers : {"report", "drop"}, default "report"
+        Decode outlying answers as they are and count them, or treat them as
+        stragglers (:func:`letcc.faults.screen_outputs`).
 
     Returns
     -------
     CodedResult
         Per-trial MSE (mean over inputs and output coordinates of the squared
-        error) and the count of non-finite worker outputs.
+        error) and the counts of non-finite and outlying worker outputs.
 
     Raises
     ------
     ValueError
-        On inconsistent shapes, or if dropping non-finite outputs leaves a trial
+        On inconsistent shapes, or if dropping faulty outputs leaves a trial
         with fewer than two survivors.
 
     Notes
     -----
     A worker whose output has any NaN or infinite coordinate is treated as a
     straggler: its mask entry is cleared before decoding, as a master that
-    discards unusable answers would do.
+    discards unusable answers would do. :mod:`letcc.faults` describes the
+    outlier rule and how each scheme reacts to an outlier.
 
     Encoding and computing take one batched call each. Decoding runs
     :func:`letcc.engine.decode_chunked`: all masks of a chunk at once, with as
@@ -148,22 +157,14 @@ def evaluate_coded(
     truth = f(X.reshape(-1, d)).reshape(trials, K, -1)
 
     answered = torch.from_numpy(masks).to(dev)
-    finite = torch.isfinite(Y).all(dim=-1)
-    n_nonfinite = (answered & ~finite).sum(dim=1)
-    survivors = answered & finite
-    _check_survivors(survivors)
-    if int(n_nonfinite.sum()):
-        logger.warning(
-            "%d non-finite worker outputs treated as stragglers",
-            int(n_nonfinite.sum()),
-        )
+    screened = screen_outputs(Y, answered, outliers=outliers)
 
     # f^[t] = D[t] @ Y[t]; the decoders never read the stragglers' rows.
     estimate = decode_chunked(
         scheme,
         alpha,
         beta,
-        survivors,
+        screened.survivors,
         Y,
         budget_bytes=max_block_bytes,
         cache=cache,
@@ -171,7 +172,11 @@ def evaluate_coded(
     )
 
     mse = ((estimate - truth) ** 2).mean(dim=(1, 2))
-    return CodedResult(mse=mse.cpu().numpy(), n_nonfinite=n_nonfinite.cpu().numpy())
+    return CodedResult(
+        mse=mse.cpu().numpy(),
+        n_nonfinite=screened.n_nonfinite.cpu().numpy(),
+        n_outliers=screened.n_outliers.cpu().numpy(),
+    )
 
 
 def _check_shapes(
@@ -192,19 +197,14 @@ def _check_shapes(
             f"masks has N={masks.shape[1]} columns but beta has {len(beta)} "
             "points; use the trace drawn for this N."
         )
+    if len(alpha) > len(beta):
+        raise ValueError(
+            f"K={len(alpha)} inputs but N={len(beta)} workers; a code needs at "
+            f"least as many workers as inputs, so use N >= {len(alpha)} or fewer "
+            "inputs."
+        )
     if masks.shape[0] != X.shape[0]:
         raise ValueError(
             f"masks has {masks.shape[0]} trials but X has {X.shape[0]}; give one "
             "straggler pattern per trial."
-        )
-
-
-def _check_survivors(survivors: torch.Tensor) -> None:
-    """Raise ValueError if a trial has fewer than two usable answers."""
-    counts = survivors.sum(dim=1)
-    bad = torch.nonzero(counts < 2).flatten()
-    if bad.numel():
-        raise ValueError(
-            f"trials {bad[:5].tolist()} have fewer than 2 finite answers after "
-            "dropping non-finite outputs; the decoder needs at least 2."
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -18,6 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 from scipy import stats
+
+from letcc.atomic import save_figure, write_csv
 
 # Files only: never open a window, also on a cluster node without a display.
 matplotlib.use("Agg")
@@ -259,11 +260,9 @@ def plot_mse_vs_n(
     if title:
         ax.set_title(title, fontsize="small")
 
-    for path in (out_png, out_csv):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=200)
+    save_figure(fig, out_png, dpi=200)
     plt.close(fig)
-    summary.to_csv(out_csv, index=False)
+    write_csv(summary, out_csv)
     logger.info("wrote %s and %s", out_png, out_csv)
     return summary
 

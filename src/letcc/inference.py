@@ -34,6 +34,7 @@ import torch
 from letcc.coding import get_scheme, points
 from letcc.data import LoadedDataset, Split
 from letcc.engine import DecoderCache, decode_chunked
+from letcc.faults import Screened, screen_outputs
 from letcc.noise import load_noise
 from letcc.traces import load_trace
 from letcc.zoo import Network, load_entry_data, load_network
@@ -66,6 +67,7 @@ COLUMNS = (
     "n_images",
     "n_lost",
     "n_nonfinite",
+    "n_outliers",
     "mean_survivors",
     "lam_enc",
     "lam_dec",
@@ -322,7 +324,8 @@ def decode_rows(
     values: torch.Tensor,
     *,
     cache: DecoderCache | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    outliers: str = "report",
+) -> tuple[torch.Tensor, Screened]:
     """Decode every row, treating non-finite worker outputs as stragglers.
 
     Parameters
@@ -335,31 +338,33 @@ def decode_rows(
     cache : letcc.engine.DecoderCache, optional
         Keeps the decoder maps of the masks for the next noise level; without
         it LeTCC decodes matrix-free.
+    outliers : {"report", "drop"}, default "report"
+        Decode outlying logits as they are and count them, or treat their
+        workers as stragglers (:mod:`letcc.faults`).
 
     Returns
     -------
     estimates : torch.Tensor, float64, shape (T, K, m)
-    n_nonfinite : torch.Tensor of int64, shape (T,)
-        Workers that answered with a NaN or infinite logit, dropped.
+    screened : letcc.faults.Screened
+        The survivors decoded and, per row, the counts of non-finite answers
+        (dropped) and outliers.
 
     Raises
     ------
     ValueError
-        If dropping non-finite outputs leaves a row with fewer than two
-        survivors.
+        If dropping faulty outputs leaves a row with fewer than two survivors.
     """
-    finite = torch.isfinite(values).all(dim=-1)
-    n_nonfinite = (masks & ~finite).sum(dim=1)
-    survivors = masks & finite
-    if int((survivors.sum(dim=1) < 2).sum()):
-        raise ValueError(
-            "a straggler pattern has fewer than 2 finite answers after dropping "
-            "non-finite worker outputs; the decoders need at least 2."
-        )
+    screened = screen_outputs(values, masks, outliers=outliers)
     estimates = decode_chunked(
-        scheme, alpha, beta, survivors, values, cache=cache, device=values.device
+        scheme,
+        alpha,
+        beta,
+        screened.survivors,
+        values,
+        cache=cache,
+        device=values.device,
     )
-    return estimates, n_nonfinite
+    return estimates, screened
 
 
 @dataclass(frozen=True)
@@ -608,13 +613,13 @@ def run_schemes(
                 if name == "letcc":
                     lam_enc, lam_dec = lams[(stragglers, S, sigma)]
                     params = {"lam_enc": lam_enc, "lam_dec": lam_dec}
-                scores, nonfinite = _evaluate(
+                scores, faults = _evaluate(
                     store, labels, masks, noise, sigma, name, params, caches
                 )
                 setting = (stragglers, S, sigma)
                 frames.append(
                     _trial_frame(
-                        scores, nonfinite, masks, labels.numel(), setting, name, params
+                        scores, faults, masks, labels.numel(), setting, name, params
                     )
                 )
     table = pd.concat(frames, ignore_index=True)
@@ -623,26 +628,40 @@ def run_schemes(
 
 
 def _evaluate(store, labels, masks, noise, sigma, name, params, caches):
-    """Scores and per-trial non-finite counts of one scheme on one setting."""
+    """Scores and per-trial fault counts of one scheme on one setting.
+
+    The counts are ``{"n_nonfinite": ..., "n_outliers": ...}``, summed over
+    the groups of each trial. Replication's replicas return the base
+    network's logits (plus noise), so it has no faults to count.
+    """
     G = store.truth.shape[0]
     tic = time.perf_counter()
     if name == "replication":
         estimates, lost = replication_estimates(store.truth, masks, noise, sigma)
-        nonfinite = torch.zeros(masks.shape[0], dtype=torch.int64)
+        none = torch.zeros(masks.shape[0], dtype=torch.int64)
+        counts = {"n_nonfinite": none, "n_outliers": none}
     else:
         scheme = get_scheme(name, **params)
         values = worker_values(store.outputs(scheme), masks.shape[0], noise, sigma)
         tic = time.perf_counter()
-        estimates, nonfinite = decode_rows(
+        estimates, screened = decode_rows(
             scheme, store.alpha, store.beta, masks, values, cache=caches.get(name)
         )
+        counts = {
+            "n_nonfinite": screened.n_nonfinite,
+            "n_outliers": screened.n_outliers,
+        }
         lost = None
     store.timings.decode += time.perf_counter() - tic
     scores = score(estimates, store.truth, labels, lost)
-    return scores, nonfinite.reshape(-1, G).sum(dim=1).cpu().numpy()
+    faults = {
+        key: count.reshape(-1, G).sum(dim=1).cpu().numpy()
+        for key, count in counts.items()
+    }
+    return scores, faults
 
 
-def _trial_frame(scores, nonfinite, masks, n_images, setting, name, params):
+def _trial_frame(scores, faults, masks, n_images, setting, name, params):
     """The per-trial rows of one scheme and setting ``(stragglers, S, sigma)``."""
     stragglers, S, sigma = setting
     G = masks.shape[0] // scores.mse.shape[0]
@@ -662,7 +681,7 @@ def _trial_frame(scores, nonfinite, masks, n_images, setting, name, params):
             "agreement": scores.agreement,
             "n_images": n_images,
             "n_lost": scores.n_lost,
-            "n_nonfinite": nonfinite,
+            **faults,
             "mean_survivors": survivors.cpu().numpy(),
             "lam_enc": params.get("lam_enc", np.nan),
             "lam_dec": params.get("lam_dec", np.nan),
@@ -750,6 +769,39 @@ def load_noise_draws(
     return torch.from_numpy(draws[:, :, :width]).to(device)
 
 
+def load_draws(
+    trace_paths: Sequence[str],
+    noise_paths: Sequence[str],
+    settings: Sequence[tuple[str, int]],
+    *,
+    N: int,
+    rows: int,
+    width: int,
+    device: str | torch.device = "cpu",
+) -> tuple[dict[tuple[str, int], torch.Tensor], torch.Tensor | None]:
+    """Read the straggler traces and the noise of one split of a run.
+
+    Parameters
+    ----------
+    trace_paths, settings
+        As for :func:`load_traces`.
+    noise_paths : sequence of str
+        As for :func:`load_noise_draws`.
+    N, rows, width : int
+        Workers, rows per file (``trials * groups``) and logits per worker.
+    device : str or torch.device, default "cpu"
+
+    Returns
+    -------
+    traces : dict
+        ``(stragglers, S) -> masks`` of shape ``(rows, N)``.
+    noise : torch.Tensor of shape (rows, N, width), or None without a file
+    """
+    traces = load_traces(trace_paths, settings, N=N, rows=rows, device=device)
+    noise = load_noise_draws(noise_paths, N=N, rows=rows, width=width, device=device)
+    return traces, noise
+
+
 def open_split(
     entry: Mapping,
     *,
@@ -757,7 +809,7 @@ def open_split(
     split: str,
     data_dir: str,
     val_fraction: float,
-    seed: int,
+    split_seed: int,
     groups_seed: int,
     groups: int,
     point_kinds: Mapping[str, str],
@@ -775,10 +827,12 @@ def open_split(
     split : {"val", "test"}
     data_dir : str
     val_fraction : float
-    seed : int
-        Config seed: the validation split is the one training held out.
+    split_seed : int
+        The config's ``seeds.split``: the validation split is the one
+        training held out.
     groups_seed : int
-        Seed of the draw of the groups (config or validation seed).
+        Seed of the draw of the groups (``seeds.inputs`` for the test split,
+        ``inference.validation_seed`` for the validation split).
     groups : int
         Number of groups of K images.
     point_kinds : mapping
@@ -796,7 +850,7 @@ def open_split(
         With the base model's logits on the raw images computed.
     """
     data = load_entry_data(
-        entry, data_dir=data_dir, seed=seed, val_fraction=val_fraction
+        entry, data_dir=data_dir, split_seed=split_seed, val_fraction=val_fraction
     )
     sha256 = entry["fetch"]["sha256"] if entry["source"] == "fetch" else None
     network = load_network(checkpoint, entry, data, sha256=sha256, device=device)

@@ -14,12 +14,12 @@ import logging
 import os
 import textwrap
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from letcc.atomic import save_figure, write_csv, write_text
 from letcc.figures import LABELS, PALETTE
 from letcc.inference import COLUMNS
 
@@ -106,9 +106,9 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     pd.DataFrame
         One row per :data:`SETTING` with ``<metric>_mean`` and
         ``<metric>_std`` (ddof = 1) for each of :data:`METRICS`,
-        ``base_accuracy``, ``n_images``, ``n_trials``, ``n_nonfinite`` (sum
-        over trials), ``mean_survivors``, and LeTCC's ``lam_enc`` and
-        ``lam_dec`` with their ``lam_convention``.
+        ``base_accuracy``, ``n_images``, ``n_trials``, ``n_nonfinite`` and
+        ``n_outliers`` (sums over trials), ``mean_survivors``, and LeTCC's
+        ``lam_enc`` and ``lam_dec`` with their ``lam_convention``.
     """
     grouped = table.groupby(list(SETTING), sort=True)
     summary = grouped[list(METRICS)].agg(["mean", "std"])
@@ -118,6 +118,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         n_images=("n_images", "first"),
         n_trials=("trial", "count"),
         n_nonfinite=("n_nonfinite", "sum"),
+        n_outliers=("n_outliers", "sum"),
         mean_survivors=("mean_survivors", "mean"),
         lam_enc=("lam_enc", "first"),
         lam_dec=("lam_dec", "first"),
@@ -212,11 +213,9 @@ def plot_vs_s(
         lines = [textwrap.fill(line, width) for line in text.splitlines()]
         fig.suptitle("\n".join(lines), fontsize="small")
 
-    for path in (out_png, out_csv):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=200)
+    save_figure(fig, out_png, dpi=200)
     plt.close(fig)
-    plotted.to_csv(out_csv, index=False)
+    write_csv(plotted, out_csv)
     logger.info("wrote %s and %s", out_png, out_csv)
     return plotted
 
@@ -422,15 +421,13 @@ def write_results_table(
         Caption of the LaTeX table and first line of the Markdown file.
     """
     text = format_results_table(wide)
-    wide.to_csv(csv, index=False)
-    Path(markdown).write_text(
-        f"{caption}\n\n{text.to_markdown(index=False)}\n", encoding="utf-8"
-    )
+    write_csv(wide, csv)
+    write_text(f"{caption}\n\n{text.to_markdown(index=False)}\n", markdown)
     escaped = text.map(_latex).rename(columns=_latex)
     latex_text = escaped.style.hide(axis="index").to_latex(
         caption=_latex(caption), hrules=True
     )
-    Path(latex).write_text(latex_text, encoding="utf-8")
+    write_text(latex_text, latex)
     logger.info("wrote %s, %s and %s", csv, markdown, latex)
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from letcc.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -84,18 +85,9 @@ def save_noise(path: str | os.PathLike, noise: np.ndarray, *, seed: int) -> None
             f"noise must have shape (trials, N, width), got {noise.shape}."
         )
 
-    # Temporary file and rename: a killed job never leaves a truncated file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(
-                handle, noise=noise, N=noise.shape[1], width=noise.shape[2], seed=seed
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Atomic: a killed job never leaves a truncated file.
+    with atomic_path(path) as tmp:
+        np.savez(tmp, noise=noise, N=noise.shape[1], width=noise.shape[2], seed=seed)
     logger.info("wrote noise %s: shape %s, seed=%d", path, noise.shape, seed)
 
 

@@ -32,6 +32,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
+from letcc.atomic import atomic_path, write_text
+
 logger = logging.getLogger(__name__)
 
 #: Tag of the cell that holds a notebook's default parameters.
@@ -189,15 +191,14 @@ def execute_notebook(
 
     _write(notebook, ipynb)
     body, _ = HTMLExporter().from_notebook_node(notebook)
-    Path(html).write_text(body, encoding="utf-8")
+    write_text(body, html)
     logger.info("wrote %s and %s", ipynb, html)
 
 
 def _write(notebook, path):
-    """Write a notebook, creating its folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
+    """Write a notebook atomically, creating its folder."""
+    with atomic_path(path) as tmp:
+        nbformat.write(notebook, tmp)
 
 
 def _assigned_names(code: str) -> set[str]:

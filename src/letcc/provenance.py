@@ -16,12 +16,13 @@ import logging
 import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from letcc.atomic import write_json
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +55,19 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def find_seeds(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Collect every key named ``seed`` in a nested config, by dotted path."""
+    """Collect every seed of a nested config, by dotted path.
+
+    A seed is an entry of a mapping named ``seeds`` or a key named ``seed``
+    or ending in ``_seed`` (``theory.validation_seed``).
+    """
     seeds = {}
     for key, value in config.items():
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if key == "seeds" and isinstance(value, Mapping):
+            seeds.update({f"{path}.{name}": seed for name, seed in value.items()})
+        elif isinstance(value, Mapping):
             seeds.update(find_seeds(value, prefix=f"{path}."))
-        elif key == "seed":
+        elif key == "seed" or key.endswith("_seed"):
             seeds[path] = value
     return seeds
 
@@ -210,21 +217,7 @@ def write_manifest(
     manifest = build_manifest(
         config=config, inputs=inputs, outputs=outputs, extra=extra
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    # Temp file in the same folder, then an atomic rename: readers never see
-    # half a manifest.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(manifest, handle, indent=2, sort_keys=True, default=str)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json(manifest, path)  # atomic: readers never see half a manifest
     logger.info("wrote manifest %s (git %s)", path, manifest["git_commit"])
     return manifest
 

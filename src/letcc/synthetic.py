@@ -44,6 +44,7 @@ COLUMNS = (
     "seed",
     "mse",
     "n_nonfinite",
+    "n_outliers",
     "alpha_points",
     "beta_points",
     "lam_enc",
@@ -195,12 +196,14 @@ def run_synthetic(
         scheme = get_scheme(name, **kwargs)
         result = evaluate_coded(scheme, alpha, beta, X, f, masks, device=dev)
         logger.info(
-            "%s N=%d: mean MSE %.3e over %d trials, %d non-finite outputs",
+            "%s N=%d: mean MSE %.3e over %d trials, %d non-finite and %d "
+            "outlying outputs",
             name,
             N,
             result.mse.mean(),
             trials,
             result.n_nonfinite.sum(),
+            result.n_outliers.sum(),
         )
         frames.append(
             pd.DataFrame(
@@ -213,6 +216,7 @@ def run_synthetic(
                     "seed": seed,
                     "mse": result.mse,
                     "n_nonfinite": result.n_nonfinite,
+                    "n_outliers": result.n_outliers,
                     "alpha_points": alpha_points,
                     "beta_points": beta_points,
                     "lam_enc": kwargs.get("lam_enc", np.nan),

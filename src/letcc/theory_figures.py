@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -20,6 +19,7 @@ import pandas as pd
 from matplotlib import ticker
 
 from letcc import claims
+from letcc.atomic import save_figure, write_csv
 from letcc.figures import LABELS, PALETTE
 
 # Files only, also on a cluster node without a display.
@@ -448,11 +448,9 @@ def _finish(fig, title, out_png, table, out_csv, note=None):
         fig.suptitle(title, fontsize="small")
     if note:
         fig.supxlabel(note, fontsize="x-small", color="0.3")
-    for path in (out_png, out_csv):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=200)
+    save_figure(fig, out_png, dpi=200)
     plt.close(fig)
-    table.to_csv(out_csv, index=False)
+    write_csv(table, out_csv)
     logger.info("wrote %s and %s", out_png, out_csv)
 
 

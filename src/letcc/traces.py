@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from letcc.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -373,17 +374,10 @@ def save_trace(
     masks = np.asarray(masks)
     _check_masks(masks, source=str(path))
 
-    # Write next to the target and rename, so a killed job never leaves a
-    # truncated trace that a later run would take as valid.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, masks=masks, N=masks.shape[1], S=S, seed=seed, model=model)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Atomic: a killed job never leaves a truncated trace that a later run
+    # would take as valid.
+    with atomic_path(path) as tmp:
+        np.savez(tmp, masks=masks, N=masks.shape[1], S=S, seed=seed, model=model)
     logger.info(
         "wrote trace %s: %d trials, N=%d, S=%d, seed=%d, model=%s",
         path,
@@ -458,7 +452,8 @@ def _check_masks(masks: np.ndarray, *, source: str) -> None:
         raise ValueError(
             f"trace {source}: rows {bad[:5].tolist()} have fewer than "
             f"{MIN_SURVIVORS} survivors ({survivors[bad[:5]].tolist()}); every "
-            "pattern must leave at least two workers."
+            "pattern must leave at least two workers, so draw the trace with "
+            f"S <= N - {MIN_SURVIVORS} stragglers."
         )
 
 

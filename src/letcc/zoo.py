@@ -7,8 +7,9 @@ dataset and where the weights come from: ``source: train`` (rule
 sha256). Either way the downstream rules read one checkpoint file through
 :func:`load_network`, which refuses a checkpoint that does not fit the entry.
 
-Seeds: the dataset split, the initial weights and the batch order each get
-their own integer, derived from the config seed and a stream tag with
+Seeds: the dataset split (from the config's ``seeds.split``), the initial
+weights and the batch order (both from ``seeds.training``) each get their own
+integer, derived from the configured seed and a stream tag with
 :func:`derive_seed`, so that no two torch generators start from the same
 state.
 """
@@ -30,17 +31,17 @@ from letcc.training import Checkpoint, TrainingMetrics, load_checkpoint, train_m
 
 logger = logging.getLogger(__name__)
 
-#: Stream tags of the seeds derived from the config seed.
+#: Stream tags of the seeds derived from the configured seeds.
 SEED_TAGS = {"split": 0x73706C, "weights": 0x776774, "batches": 0x626174}
 
 
 def derive_seed(seed: int, stream: str) -> int:
-    """A 31-bit seed for one random stream, derived from the config seed.
+    """A 31-bit seed for one random stream, derived from a configured seed.
 
     Parameters
     ----------
     seed : int
-        Config seed, >= 0.
+        Configured seed, >= 0 (``seeds.split`` or ``seeds.training``).
     stream : {"split", "weights", "batches"}
         The stream: validation split, initial weights, batch order.
 
@@ -63,9 +64,13 @@ def derive_seed(seed: int, stream: str) -> int:
 
 
 def load_entry_data(
-    entry: Mapping[str, Any], *, data_dir: str | os.PathLike, seed: int, val_fraction
+    entry: Mapping[str, Any],
+    *,
+    data_dir: str | os.PathLike,
+    split_seed: int,
+    val_fraction: float,
 ) -> LoadedDataset:
-    """Load the dataset of one ``inference.models`` entry, split with the seed.
+    """Load the dataset of one ``inference.models`` entry, split with a seed.
 
     Parameters
     ----------
@@ -73,8 +78,9 @@ def load_entry_data(
         One config entry; its ``dataset`` is read.
     data_dir : path-like
         torchvision's data root (``inference.data_dir``).
-    seed : int
-        Config seed; the split seed is ``derive_seed(seed, "split")``.
+    split_seed : int
+        The config's ``seeds.split``; the generator of the split is seeded
+        with ``derive_seed(split_seed, "split")``.
     val_fraction : float
         Share of the training images held out for validation.
 
@@ -87,7 +93,7 @@ def load_entry_data(
     return load_dataset(
         entry["dataset"],
         data_dir,
-        split_seed=derive_seed(seed, "split"),
+        split_seed=derive_seed(split_seed, "split"),
         val_fraction=val_fraction,
     )
 
@@ -109,8 +115,8 @@ def train_network(
         (``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``augment``).
     data : letcc.data.LoadedDataset
     seed : int
-        Config seed; initial weights and batch order use seeds derived from
-        it (:func:`derive_seed`).
+        The config's ``seeds.training``; initial weights and batch order use
+        seeds derived from it (:func:`derive_seed`).
     device : str or torch.device, default "cpu"
     verbose : bool, default True
         tqdm progress bar per epoch.
@@ -214,18 +220,31 @@ def training_record(
     data: LoadedDataset,
     metrics: TrainingMetrics,
     *,
-    seed: int,
+    split_seed: int,
+    training_seed: int,
     threads: int,
     device: str,
 ) -> dict[str, Any]:
     """The metrics JSON of a training run (also the checkpoint's metadata).
+
+    Parameters
+    ----------
+    entry, data, metrics
+        The config entry, the data it trained on and what training measured.
+    split_seed, training_seed : int
+        The config's ``seeds.split`` and ``seeds.training``.
+    threads : int
+        torch's intra-op threads.
+    device : str
+        Where it trained.
 
     Returns
     -------
     dict
         ``model``, ``arch``, ``dataset``, ``data_source`` (where the images
         came from), ``data`` (:meth:`letcc.data.LoadedDataset.summary`, with
-        the sha256 of every data file), the training settings, the seeds,
+        the sha256 of every data file), the training settings, ``seeds`` (as
+        configured) and ``derived_seeds`` (those of each torch generator),
         ``threads`` (torch's intra-op threads), ``device``, and the metrics:
         ``test_accuracy``, ``val_accuracy``, ``epochs``, ``wall_time_s``,
         ``parameter_count`` and the per-epoch ``history``.
@@ -238,8 +257,12 @@ def training_record(
         "data": data.summary(),
         "hyperparameters": dict(entry["hyperparameters"]),
         "train": dict(entry["train"]),
-        "seed": seed,
-        "seeds": {stream: derive_seed(seed, stream) for stream in SEED_TAGS},
+        "seeds": {"split": split_seed, "training": training_seed},
+        "derived_seeds": {
+            "split": derive_seed(split_seed, "split"),
+            "weights": derive_seed(training_seed, "weights"),
+            "batches": derive_seed(training_seed, "batches"),
+        },
         "threads": threads,
         "device": str(device),
         **metrics.as_dict(),

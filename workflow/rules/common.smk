@@ -2,9 +2,10 @@
 
 from snakemake.utils import validate
 
-from letcc.config import check_config
+from letcc.config import check_config, check_renamed_keys
 
 # Types, bounds and defaults first (the schema), then relations between keys.
+check_renamed_keys(config)
 validate(config, schema="../schemas/config.schema.yaml")
 check_config(config)
 
@@ -12,6 +13,7 @@ RESULTS = config["results_dir"]
 FIGURES = config["figures_dir"]
 LOGS = f"{RESULTS}/logs"
 SYNTHETIC = config["synthetic"]
+SEEDS = config["seeds"]
 
 
 wildcard_constraints:
@@ -24,7 +26,7 @@ wildcard_constraints:
 
 
 def trace_pattern(model="{model}", trials="{trials}"):
-    """Trace file of one straggler model, N, S, trial count and seed.
+    """Trace file of one straggler model, N, S, trial count and traces seed.
 
     Wildcards stay in the pattern unless ``model`` or ``trials`` is given.
     """
@@ -43,8 +45,14 @@ def synthetic_runs():
         N=SYNTHETIC["N"],
         K=SYNTHETIC["K"],
         S=SYNTHETIC["S"],
-        seed=config["seed"],
+        seed=SEEDS["inputs"],
     )
+
+
+def synthetic_trace(wildcards):
+    """The uniform trace a per-N synthetic table reads."""
+    pattern = trace_pattern(model="uniform", trials=SYNTHETIC["trials"])
+    return pattern.format(N=wildcards.N, S=wildcards.S, seed=SEEDS["traces"])
 
 
 def synthetic_table():
@@ -128,7 +136,7 @@ def theory_file(kind):
         K=THEORY["K"],
         sigma=f"{THEORY['sigma']:g}",
         trials=THEORY["trials"],
-        seed=config["seed"],
+        seed=SEEDS["inputs"],
         vseed=THEORY["validation_seed"],
     )
 
@@ -169,7 +177,7 @@ NETWORKS = {entry["name"]: entry for entry in INFERENCE["models"]}
 
 
 def trained_checkpoint():
-    """Checkpoint of a network trained here, for one network name and seed."""
+    """Checkpoint of a network trained here, for one name and training seed."""
     return f"{RESULTS}/models/trained/{{net}}_seed{{seed}}.pt"
 
 
@@ -182,7 +190,7 @@ def checkpoint_of(net):
     """The checkpoint the inference rules read for network ``net``."""
     if NETWORKS[net]["source"] == "fetch":
         return fetched_checkpoint().format(net=net)
-    return trained_checkpoint().format(net=net, seed=config["seed"])
+    return trained_checkpoint().format(net=net, seed=SEEDS["training"])
 
 
 def latency_pattern(folder=f"{RESULTS}/traces", ext="npz"):
@@ -221,16 +229,16 @@ def inference_trace(stragglers, N, K, S, trials, seed):
     )
 
 
-def inference_split(net, split):
-    """Rows of traces and noise, and their seed, of a network's split.
+def inference_split(net, split, stream):
+    """Rows of traces or noise, and their seed, of a network's split.
 
-    ``split`` is ``"test"`` (``groups`` groups, the config seed) or ``"val"``
-    (``val_groups`` groups, ``validation_seed``); every trial covers all
-    groups, so a file holds ``trials * groups`` rows.
+    ``split`` is ``"test"`` (``groups`` groups, the ``stream``'s seed of
+    ``seeds``) or ``"val"`` (``val_groups`` groups, ``validation_seed``);
+    every trial covers all groups, so a file holds ``trials * groups`` rows.
     """
     entry = NETWORKS[net]
     groups = entry["groups"] if split == "test" else INFERENCE["val_groups"]
-    seed = config["seed"] if split == "test" else INFERENCE["validation_seed"]
+    seed = SEEDS[stream] if split == "test" else INFERENCE["validation_seed"]
     return INFERENCE["trials"] * groups, seed
 
 
@@ -243,7 +251,7 @@ def inference_settings(net):
 def inference_traces(net, split):
     """The trace files of :func:`inference_settings`, in the same order."""
     entry = NETWORKS[net]
-    rows, seed = inference_split(net, split)
+    rows, seed = inference_split(net, split, "traces")
     return [
         inference_trace(name, entry["N"], entry["K"], S, rows, seed)
         for name, S in inference_settings(net)
@@ -255,7 +263,7 @@ def inference_noise(net, split):
     if not any(INFERENCE["sigma"]):
         return []
     entry = NETWORKS[net]
-    rows, seed = inference_split(net, split)
+    rows, seed = inference_split(net, split, "noise")
     classes = DATASET_SHAPES[entry["dataset"]][1]
     return [noise_pattern().format(N=entry["N"], width=classes, trials=rows, seed=seed)]
 
@@ -283,7 +291,7 @@ def inference_run_file(net, name):
         N=entry["N"],
         K=entry["K"],
         trials=INFERENCE["trials"],
-        seed=config["seed"],
+        seed=SEEDS["inputs"],
         vseed=INFERENCE["validation_seed"],
     )
 
@@ -342,28 +350,27 @@ def rate_pairs(wildcards):
 def rate_traces(wildcards):
     """Trace files of a noiseless sweep, in the order of ``rate_pairs``."""
     return [
-        theory_trace(
-            wildcards.stragglers, N, S, int(wildcards.trials), int(wildcards.seed)
-        )
+        theory_trace(wildcards.stragglers, N, S, int(wildcards.trials), SEEDS["traces"])
         for N, S in rate_pairs(wildcards)
     ]
 
 
 def noisy_inputs(wildcards):
     """Uniform traces and noise files of every N of the noisy sweep."""
-    trials, seed, S = int(wildcards.trials), int(wildcards.seed), int(wildcards.S)
+    trials, S = int(wildcards.trials), int(wildcards.S)
+    traces, noise = SEEDS["traces"], SEEDS["noise"]
     return {
-        "traces": [theory_trace("uniform", N, S, trials, seed) for N in THEORY["N"]],
-        "noise": [theory_noise(N, trials, seed) for N in THEORY["N"]],
+        "traces": [theory_trace("uniform", N, S, trials, traces) for N in THEORY["N"]],
+        "noise": [theory_noise(N, trials, noise) for N in THEORY["N"]],
     }
 
 
 def landscape_inputs(wildcards):
     """Uniform trace and noise file of the landscape's N and S."""
-    trials, seed, N = int(wildcards.trials), int(wildcards.seed), int(wildcards.N)
+    trials, N, S = int(wildcards.trials), int(wildcards.N), int(wildcards.S)
     return {
-        "trace": theory_trace("uniform", N, int(wildcards.S), trials, seed),
-        "noise": theory_noise(N, trials, seed),
+        "trace": theory_trace("uniform", N, S, trials, SEEDS["traces"]),
+        "noise": theory_noise(N, trials, SEEDS["noise"]),
     }
 
 

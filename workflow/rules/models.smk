@@ -21,6 +21,7 @@ rule train_model:
         entry=lambda wildcards: NETWORKS[wildcards.net],
         data_dir=INFERENCE["data_dir"],
         val_fraction=INFERENCE["val_fraction"],
+        split_seed=SEEDS["split"],
         device=config["device"],
     script:
         "../scripts/train_model.py"

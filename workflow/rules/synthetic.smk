@@ -3,7 +3,7 @@
 
 rule synthetic_run:
     input:
-        trace=trace_pattern(model="uniform", trials=SYNTHETIC["trials"]),
+        trace=synthetic_trace,
     output:
         table=synthetic_run_pattern(),
     log:

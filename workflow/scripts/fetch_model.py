@@ -1,7 +1,6 @@
 """Rule fetch_model: copy or download a checkpoint and verify its sha256."""
 
-import json
-
+from letcc.atomic import write_json
 from letcc.logs import log_to_file
 from letcc.training import fetch_checkpoint, load_checkpoint
 
@@ -26,9 +25,7 @@ def main(smk) -> None:
         "checkpoint_sha256": checkpoint.sha256,
         "metadata": checkpoint.metadata,
     }
-    with open(smk.output.record, "w", encoding="utf-8") as handle:
-        json.dump(record, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    write_json(record, smk.output.record)
 
 
 main(snakemake)  # noqa: F821 (the object Snakemake's script directive injects)

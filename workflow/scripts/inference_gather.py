@@ -2,6 +2,7 @@
 
 import json
 
+from letcc.atomic import write_csv
 from letcc.inference_report import gather_inference, network_provenance
 from letcc.logs import log_to_file
 from letcc.provenance import products, write_manifest
@@ -12,7 +13,7 @@ def main(smk) -> None:
     log_to_file(smk.log[0])
 
     table = gather_inference(list(smk.input.tables))
-    table.to_csv(smk.output.table, index=False)
+    write_csv(table, smk.output.table)
 
     records = []
     for path in smk.input.records:

@@ -1,16 +1,14 @@
 """Rule inference_run: every scheme on the test split, per trial."""
 
-import json
-
 import pandas as pd
 import torch
 
+from letcc.atomic import write_csv, write_json
 from letcc.experiment import resolve_device
 from letcc.inference import (
     COLUMNS,
     chosen_lams,
-    load_noise_draws,
-    load_traces,
+    load_draws,
     open_split,
     run_schemes,
 )
@@ -24,28 +22,26 @@ def main(smk) -> None:
 
     entry, params = smk.params.entry, smk.params
     device = resolve_device(params.device)
-    seed = int(smk.wildcards.seed)
+    seed = int(smk.wildcards.seed)  # seeds.inputs: which images form each group
     data, network, groups, store = open_split(
         entry,
         checkpoint=smk.input.checkpoint,
         split="test",
         data_dir=params.data_dir,
         val_fraction=params.val_fraction,
-        seed=seed,
+        split_seed=params.split_seed,
         groups_seed=seed,
         groups=entry["groups"],
         point_kinds=params.points,
         batch_size=params.batch_size,
         device=device,
     )
-    rows = int(smk.wildcards.trials) * groups.shape[0]
-    traces = load_traces(
-        list(smk.input.traces), params.settings, N=entry["N"], rows=rows, device=device
-    )
-    noise = load_noise_draws(
+    traces, noise = load_draws(
+        list(smk.input.traces),
         list(smk.input.noise),
+        params.settings,
         N=entry["N"],
-        rows=rows,
+        rows=int(smk.wildcards.trials) * groups.shape[0],
         width=store.truth.shape[-1],
         device=device,
     )
@@ -55,7 +51,7 @@ def main(smk) -> None:
         store, groups.labels, traces, noise, params.sigma, params.schemes, lams
     )
     table["model"], table["seed"] = entry["name"], seed
-    table[list(COLUMNS)].to_csv(smk.output.table, index=False)
+    write_csv(table[list(COLUMNS)], smk.output.table)
 
     record = {
         "model": entry["name"],
@@ -75,9 +71,7 @@ def main(smk) -> None:
         "device": str(device),
         "timings": store.timings.as_dict(),
     }
-    with open(smk.output.record, "w", encoding="utf-8") as handle:
-        json.dump(record, handle, indent=2, sort_keys=True, default=str)
-        handle.write("\n")
+    write_json(record, smk.output.record)
 
 
 main(snakemake)  # noqa: F821 (the object Snakemake's script directive injects)

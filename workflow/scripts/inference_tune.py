@@ -2,8 +2,9 @@
 
 import torch
 
+from letcc.atomic import write_csv
 from letcc.experiment import resolve_device
-from letcc.inference import load_noise_draws, load_traces, open_split, tune_letcc
+from letcc.inference import load_draws, open_split, tune_letcc
 from letcc.logs import log_to_file
 
 
@@ -20,21 +21,19 @@ def main(smk) -> None:
         split="val",
         data_dir=params.data_dir,
         val_fraction=params.val_fraction,
-        seed=int(smk.wildcards.seed),
+        split_seed=params.split_seed,
         groups_seed=int(smk.wildcards.vseed),
         groups=params.groups,
         point_kinds=params.points,
         batch_size=params.batch_size,
         device=device,
     )
-    rows = int(smk.wildcards.trials) * groups.shape[0]
-    traces = load_traces(
-        list(smk.input.traces), params.settings, N=entry["N"], rows=rows, device=device
-    )
-    noise = load_noise_draws(
+    traces, noise = load_draws(
+        list(smk.input.traces),
         list(smk.input.noise),
+        params.settings,
         N=entry["N"],
-        rows=rows,
+        rows=int(smk.wildcards.trials) * groups.shape[0],
         width=store.truth.shape[-1],
         device=device,
     )
@@ -45,7 +44,7 @@ def main(smk) -> None:
     grid.insert(0, "model", entry["name"])
     grid.insert(2, "N", entry["N"])
     grid.insert(3, "K", entry["K"])
-    grid.to_csv(smk.output.grid, index=False)
+    write_csv(grid, smk.output.grid)
 
 
 main(snakemake)  # noqa: F821 (the object Snakemake's script directive injects)

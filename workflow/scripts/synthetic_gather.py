@@ -1,5 +1,6 @@
 """Rule synthetic_gather: one tidy table of the synthetic experiment + manifest."""
 
+from letcc.atomic import write_csv
 from letcc.logs import log_to_file
 from letcc.provenance import products, write_manifest
 from letcc.synthetic import gather_results
@@ -10,7 +11,7 @@ def main(smk) -> None:
     log_to_file(smk.log[0])
 
     table = gather_results(list(smk.input.tables))
-    table.to_csv(smk.output.table, index=False)
+    write_csv(table, smk.output.table)
 
     write_manifest(
         smk.output.manifest,

@@ -2,6 +2,7 @@
 
 import torch
 
+from letcc.atomic import write_csv
 from letcc.logs import log_to_file
 from letcc.synthetic import run_synthetic
 from letcc.traces import load_trace
@@ -27,7 +28,7 @@ def main(smk) -> None:
         schemes=smk.params.schemes,
         device=smk.params.device,
     )
-    table.to_csv(smk.output.table, index=False)
+    write_csv(table, smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (the object Snakemake's script directive injects)

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from letcc.atomic import write_csv
 from letcc.claims import claims_from_tables
 from letcc.logs import log_to_file
 from letcc.provenance import products, write_manifest
@@ -21,7 +22,7 @@ def main(smk) -> None:
         slope_tolerance=smk.params.tolerance["slope"],
         bound_rtol=smk.params.tolerance["bound_rtol"],
     )
-    claims.to_csv(smk.output.claims, index=False)
+    write_csv(claims, smk.output.claims)
 
     write_manifest(
         smk.output.manifest,

@@ -1,5 +1,6 @@
 """Rule theory_gather: the noiseless sweeps in one tidy table, with a manifest."""
 
+from letcc.atomic import write_csv
 from letcc.logs import log_to_file
 from letcc.provenance import products, write_manifest
 from letcc.theory import NOISELESS_COLUMNS, gather_tables
@@ -13,7 +14,7 @@ def main(smk) -> None:
     log_to_file(smk.log[0])
 
     table = gather_tables(list(smk.input.tables), NOISELESS_COLUMNS, KEYS)
-    table.to_csv(smk.output.table, index=False)
+    write_csv(table, smk.output.table)
 
     write_manifest(
         smk.output.manifest,

@@ -2,6 +2,7 @@
 
 import torch
 
+from letcc.atomic import write_csv
 from letcc.logs import log_to_file
 from letcc.noise import load_noise
 from letcc.provenance import products, write_manifest
@@ -28,7 +29,7 @@ def main(smk) -> None:
         lam_enc_grid=smk.params.lam_enc,
         lam_dec_grid=smk.params.lam_dec,
     )
-    table.to_csv(smk.output.table, index=False)
+    write_csv(table, smk.output.table)
 
     write_manifest(
         smk.output.manifest,

@@ -2,6 +2,7 @@
 
 import torch
 
+from letcc.atomic import write_csv
 from letcc.logs import log_to_file
 from letcc.noise import load_noise
 from letcc.provenance import products, write_manifest
@@ -40,7 +41,7 @@ def main(smk) -> None:
         validation_seed=int(wildcards.vseed),
         grid=grid,
     )
-    table.to_csv(smk.output.table, index=False)
+    write_csv(table, smk.output.table)
 
     write_manifest(
         smk.output.manifest,

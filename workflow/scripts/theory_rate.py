@@ -2,6 +2,7 @@
 
 import torch
 
+from letcc.atomic import write_csv
 from letcc.logs import log_to_file
 from letcc.theory import Setup, run_noiseless
 from letcc.traces import load_trace
@@ -26,7 +27,7 @@ def main(smk) -> None:
         stragglers=smk.wildcards.stragglers,
         lagrange_max_N=smk.params.lagrange_max_N,
     )
-    table.to_csv(smk.output.table, index=False)
+    write_csv(table, smk.output.table)
 
 
 main(snakemake)  # noqa: F821 (the object Snakemake's script directive injects)

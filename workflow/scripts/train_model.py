@@ -1,9 +1,8 @@
 """Rule train_model: train one network of the inference track, save it."""
 
-import json
-
 import torch
 
+from letcc.atomic import write_json
 from letcc.experiment import resolve_device
 from letcc.logs import log_to_file
 from letcc.training import save_checkpoint
@@ -15,12 +14,12 @@ def main(smk) -> None:
     log_to_file(smk.log[0])
     torch.set_num_threads(smk.threads)
 
-    entry, seed = smk.params.entry, int(smk.wildcards.seed)
+    entry, seed = smk.params.entry, int(smk.wildcards.seed)  # seeds.training
     device = resolve_device(smk.params.device)
     data = load_entry_data(
         entry,
         data_dir=smk.params.data_dir,
-        seed=seed,
+        split_seed=smk.params.split_seed,
         val_fraction=smk.params.val_fraction,
     )
     model, metrics = train_network(entry, data, seed=seed, device=device)
@@ -29,14 +28,13 @@ def main(smk) -> None:
         entry,
         data,
         metrics,
-        seed=seed,
+        split_seed=smk.params.split_seed,
+        training_seed=seed,
         threads=torch.get_num_threads(),
         device=str(device),
     )
     record["checkpoint_sha256"] = save_checkpoint(smk.output.checkpoint, model, record)
-    with open(smk.output.metrics, "w", encoding="utf-8") as handle:
-        json.dump(record, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    write_json(record, smk.output.metrics)
 
 
 main(snakemake)  # noqa: F821 (the object Snakemake's script directive injects)
