@@ -16,11 +16,9 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from snakemake.utils import validate
-from snakemake_interface_common.exceptions import WorkflowError
 
 from letcc.coding import get_scheme, points
-from letcc.config import check_config
+from letcc.config import check_config, check_renamed_keys, validate_config
 from letcc.data import load_dataset
 from letcc.experiment import evaluate_coded
 from letcc.models import build_model
@@ -57,7 +55,8 @@ def smoke_with(path, value):
 def checked(config):
     """Run the workflow's checks (workflow/rules/common.smk) on a copy."""
     config = copy.deepcopy(config)
-    validate(config, str(SCHEMA))
+    check_renamed_keys(config)
+    validate_config(config, SCHEMA)
     check_config(config)
 
 
@@ -66,36 +65,48 @@ def lenet5():
 
 
 # 1, 5. Schema: unknown keys, wrong types, negative smoothing parameters.
-# jsonschema words these messages: the fix is the expected type or bound it
-# states, or the schema excerpt listing the allowed keys.
 @pytest.mark.parametrize(
     ("path", "value", "problem", "fix"),
     [
-        ("synthetic.foo", 1, "'foo' was unexpected", "'trials': {'type'"),
+        (
+            "synthetic.foo",
+            1,
+            "config key synthetic: Additional properties are not allowed ('foo'",
+            "the keys allowed here are: d, m, hidden, K, S, N, trials",
+        ),
         (
             "synthetic.K",
             "ten",
-            "On instance['synthetic']['K']",
-            "not of type 'integer'",
+            "config key synthetic.K: 'ten' is not of type 'integer'",
+            "Give a value of type integer",
         ),
         (
             "schemes.letcc.lam_enc",
             -1.0,
-            "On instance['schemes']['letcc']['lam_enc']",
-            "less than the minimum of 0",
+            "config key schemes.letcc.lam_enc: -1.0 is less than the minimum of 0",
+            "Use a value >= 0",
         ),
         (
             "schemes.letcc.lam_dec",
             -1.0,
-            "On instance['schemes']['letcc']['lam_dec']",
-            "less than the minimum of 0",
+            "config key schemes.letcc.lam_dec: -1.0 is less than the minimum of 0",
+            "Use a value >= 0",
         ),
     ],
     ids=["unknown-key", "wrong-type", "lam_enc<0", "lam_dec<0"],
 )
-def test_schema_names_the_bad_key_and_what_it_allows(path, value, problem, fix):
-    with pytest.raises(WorkflowError, match=names(problem, fix)):
+def test_schema_names_the_bad_key_and_the_fix(path, value, problem, fix):
+    with pytest.raises(ValueError, match=names(problem, fix)):
         checked(smoke_with(path, value))
+
+
+def test_former_root_seed_key_names_its_replacement():
+    config = smoke_with("seeds", None)
+    del config["seeds"]
+    config["seed"] = 2
+
+    with pytest.raises(ValueError, match=names("config key seed: 2", "seeds: {")):
+        checked(config)
 
 
 # 2, 3. Config relations: fewer workers than inputs, fewer than 2 survivors.

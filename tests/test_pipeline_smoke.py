@@ -178,6 +178,9 @@ def test_inference_metrics_are_consistent(inference):
     ]
     assert len(exact) and (exact["mse"] == 0).all()
     assert (exact["agreement"] == 1).all() and (exact["n_lost"] == 0).all()
+    # Healthy workers: nothing non-finite, and no coded logit an outlier.
+    assert (inference["n_nonfinite"] == 0).all()
+    assert (inference["n_outliers"] == 0).all()
 
 
 def test_letcc_lams_are_the_validation_grid_minimum(run, inference):
@@ -364,6 +367,7 @@ def test_noiseless_table_covers_both_sweeps_and_straggler_models(theory):
     assert set(table["function"]) == set(settings["functions"])
     lagrange = table[table["scheme"] == "lagrange"]
     assert not lagrange.empty and (lagrange["N"] <= settings["lagrange_max_N"]).all()
+    assert (table["n_nonfinite"] == 0).all() and (table["n_outliers"] == 0).all()
 
 
 def test_worst_case_traces_straggle_one_interior_block(theory):

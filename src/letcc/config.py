@@ -8,6 +8,7 @@ live here and run right after schema validation (``workflow/rules/common.smk``).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,6 +59,81 @@ def check_config(config: Mapping[str, Any]) -> None:
     if config.get("inference"):
         check_inference(config["inference"], seeds=config["seeds"])
     logger.debug("config passed cross-field checks")
+
+
+def validate_config(config: dict[str, Any], schema: str | os.PathLike) -> None:
+    """Validate ``config`` against the JSON schema, filling in defaults.
+
+    Parameters
+    ----------
+    config : dict
+        The config as read; defaults are written into it.
+    schema : path-like
+        Absolute path of ``workflow/schemas/config.schema.yaml``.
+
+    Raises
+    ------
+    ValueError
+        If a key is unknown, of the wrong type or out of range; the message
+        (:func:`explain_schema_error`) names the key and the fix.
+    """
+    from snakemake.utils import validate
+    from snakemake_interface_common.exceptions import WorkflowError
+
+    try:
+        validate(config, str(schema))
+    except WorkflowError as error:
+        message = explain_schema_error(error)
+        if message is None:
+            raise
+        raise ValueError(message) from None
+
+
+def explain_schema_error(error: BaseException) -> str | None:
+    """A short message for a config that fails the JSON schema.
+
+    Parameters
+    ----------
+    error : Exception
+        What ``snakemake.utils.validate`` raised; the ``jsonschema``
+        ValidationError it wraps is its ``__context__``.
+
+    Returns
+    -------
+    str or None
+        The key at fault, what is wrong with it and how to fix it; None when
+        ``error`` does not wrap a ValidationError.
+    """
+    from jsonschema import ValidationError
+
+    cause = error if isinstance(error, ValidationError) else error.__context__
+    if not isinstance(cause, ValidationError):
+        return None
+    key = ".".join(str(part) for part in cause.absolute_path) or "(top level)"
+    return (
+        f"config key {key}: {cause.message}. {_schema_fix(cause)} "
+        "workflow/schemas/config.schema.yaml gives every key's type, range and "
+        "default; config/README.md explains them."
+    )
+
+
+def _schema_fix(cause) -> str:
+    """What to change, by the schema keyword the value broke."""
+    rule, bound = cause.validator, cause.validator_value
+    if rule == "additionalProperties":
+        allowed = ", ".join(cause.schema.get("properties", {}))
+        return f"Remove it or fix its spelling; the keys allowed here are: {allowed}."
+    if rule == "type":
+        return f"Give a value of type {bound}."
+    if rule in ("minimum", "exclusiveMinimum"):
+        return f"Use a value {'>=' if rule == 'minimum' else '>'} {bound}."
+    if rule in ("maximum", "exclusiveMaximum"):
+        return f"Use a value {'<=' if rule == 'maximum' else '<'} {bound}."
+    if rule == "enum":
+        return f"Use one of {bound}."
+    if rule == "required":
+        return f"Add the missing keys {bound}."
+    return "Correct the value."
 
 
 def check_renamed_keys(config: Mapping[str, Any]) -> None:

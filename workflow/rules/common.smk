@@ -1,12 +1,10 @@
 # Config validation and output paths shared by every stage.
 
-from snakemake.utils import validate
-
-from letcc.config import check_config, check_renamed_keys
+from letcc.config import check_config, check_renamed_keys, validate_config
 
 # Types, bounds and defaults first (the schema), then relations between keys.
 check_renamed_keys(config)
-validate(config, schema="../schemas/config.schema.yaml")
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 check_config(config)
 
 RESULTS = config["results_dir"]
