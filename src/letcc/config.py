@@ -1,8 +1,9 @@
-"""Cross-field checks of the workflow config.
+"""Checks of the workflow config, each failing with the key and the fix.
 
 The JSON schema ``workflow/schemas/config.schema.yaml`` holds every type, bound,
-enum and default. What it cannot say is how two keys must relate; those rules
-live here and run right after schema validation (``workflow/rules/common.smk``).
+enum and default; :func:`validate_config` applies it and rewords its errors.
+What it cannot say is how two keys must relate; those rules live here too and
+run right after schema validation (``workflow/rules/common.smk``).
 """
 
 from __future__ import annotations
@@ -161,13 +162,13 @@ def check_renamed_keys(config: Mapping[str, Any]) -> None:
 
 def _check_validation_seed(section: str, seed: int, seeds: Mapping[str, int]):
     """Refuse a validation seed that would repeat a test stream's draws."""
-    clashes = [f"seeds.{name}" for name in ("inputs", "traces", "noise")]
-    clashes = [key for key in clashes if seeds[key.split(".")[1]] == seed]
+    streams = ("inputs", "traces", "noise")
+    clashes = [f"seeds.{name}" for name in streams if seeds[name] == seed]
     if clashes:
         raise ValueError(
             f"{section}.validation_seed = {seed} equals {', '.join(clashes)}, so "
             "the validation draws would repeat the test draws; choose a "
-            f"validation_seed that differs from seeds.inputs, seeds.traces and "
+            "validation_seed that differs from seeds.inputs, seeds.traces and "
             "seeds.noise."
         )
 

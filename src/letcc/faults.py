@@ -18,8 +18,14 @@ largest absolute coordinate of ``y_n - c``. Worker ``n`` is an outlier when
 ``r_n > factor * median(r)``, the median taken over the survivors (with a
 floor of ``1e-9 (1 + max|c|)`` so that identical outputs flag nothing). Coded
 outputs of a smooth function vary smoothly across workers, so ``r_n`` stays
-within a few times its median: with :data:`OUTLIER_FACTOR` = 100 no output
-of the smoke or default runs is flagged.
+within tens of times its median. The largest ratio measured on the theory
+track's functions and point sets was 59, for ``abspow`` (``|x|^2.5`` of
+Gaussian inputs, whose tail grows fast) over 2,000 trials; in three quarters
+of 72 settings (four functions, two worker point sets, N from 20 to 640, three
+schemes) the largest ratio over 50 trials stays below 10.
+:data:`OUTLIER_FACTOR` = 1000 leaves a wide margin, so the rule flags gross
+errors (a flipped exponent bit, an overflow short of inf) and nothing in the
+smoke or default runs.
 
 How each scheme reacts to an outlier
 ------------------------------------
@@ -40,8 +46,8 @@ over 200 uniform patterns with S = 30:
   error of a middle worker.
 * **LeTCC**, ``lam_dec > 0``: smoothing shrinks every weight; at
   ``lam_dec = 1e-4`` the largest is 0.14 in the median pattern (0.21 at
-  worst), so an outlier is damped about tenfold and spread over neighbours.
-  The smoothing chosen for noise is also the best available defence.
+  worst), so an outlier is damped about tenfold and spread over neighbours:
+  the smoothing chosen against noise also limits an outlier's damage.
 * **BACC**: Berrut's rational interpolant also passes through every answer
   (largest weight 1.2 in the median pattern, 4.4 at worst), and its weights
   decay only like the inverse distance, so far inputs feel about 7e-4 of the
@@ -54,6 +60,12 @@ over 200 uniform patterns with S = 30:
   divided by that input's number of surviving replicas.
 
 ``tests/test_faults.py`` checks these statements.
+
+Screening takes two medians over the workers per pattern and output
+coordinate. For 1,000 patterns of N = 100 workers and 10 outputs it took
+27 ms on 2 CPU cores, against 34 ms for LeTCC's matrix-free decode of the
+same outputs; the encode, forward and decode overheads quoted elsewhere do not
+include it.
 """
 
 from __future__ import annotations
@@ -67,7 +79,7 @@ logger = logging.getLogger(__name__)
 
 #: Outlier threshold: distance from the survivors' median output, in units of
 #: the survivors' median such distance.
-OUTLIER_FACTOR = 100.0
+OUTLIER_FACTOR = 1000.0
 
 #: What to do with outliers: decode them as they are, or drop them.
 OUTLIER_ACTIONS = ("report", "drop")
@@ -114,7 +126,7 @@ def find_outliers(
         True where a survivor's output is an outlier.
     """
     if factor <= 1:
-        raise ValueError(f"factor = {factor} must exceed 1; the default is 100.")
+        raise ValueError(f"factor = {factor} must exceed 1; the default is 1000.")
     keep = survivors[..., None]
     masked = torch.where(keep, values, torch.nan)
     center = masked.nanmedian(dim=1).values  # (T, m)

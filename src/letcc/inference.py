@@ -326,7 +326,7 @@ def decode_rows(
     cache: DecoderCache | None = None,
     outliers: str = "report",
 ) -> tuple[torch.Tensor, Screened]:
-    """Decode every row, treating non-finite worker outputs as stragglers.
+    """Screen the worker outputs (:mod:`letcc.faults`), then decode every row.
 
     Parameters
     ----------
