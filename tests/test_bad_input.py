@@ -64,7 +64,7 @@ def lenet5():
     return build_model("lenet5", (1, 28, 28), 10, seed=0)
 
 
-# 1, 5. Schema: unknown keys, wrong types, negative smoothing parameters.
+# Schema: unknown keys, wrong types, negative smoothing parameters.
 @pytest.mark.parametrize(
     ("path", "value", "problem", "fix"),
     [
@@ -109,7 +109,7 @@ def test_former_root_seed_key_names_its_replacement():
         checked(config)
 
 
-# 2, 3. Config relations: fewer workers than inputs, fewer than 2 survivors.
+# Config relations: fewer workers than inputs, fewer than 2 survivors.
 @pytest.mark.parametrize(
     ("path", "value", "problem", "fix"),
     [
@@ -165,7 +165,7 @@ def test_coded_evaluation_refuses_more_inputs_than_workers():
         )
 
 
-# 4. A straggler pattern with fewer than 2 survivors.
+# A straggler pattern with fewer than 2 survivors.
 @pytest.mark.parametrize("scheme", ["letcc", "bacc", "lagrange"])
 def test_decoder_refuses_fewer_than_two_survivors(scheme):
     masks = np.zeros((2, 6), dtype=bool)
@@ -192,14 +192,14 @@ def test_trace_file_with_fewer_than_two_survivors_is_refused(tmp_path):
         load_trace(path)
 
 
-# 5. Negative smoothing parameters through the coding API.
+# Negative smoothing parameters through the coding API.
 @pytest.mark.parametrize("key", ["lam_enc", "lam_dec"])
 def test_negative_lam_is_refused(key):
     with pytest.raises(ValueError, match=names(f"{key} must be", ">= 0, got -1.0")):
         get_scheme("letcc", **{key: -1.0})
 
 
-# 6. Missing and corrupt dataset files.
+# Missing and corrupt dataset files.
 def idx_gz(path, array):
     """Write ``array`` as a gzipped IDX file (magic, sizes, uint8 pixels)."""
     header = struct.pack(">I", 0x0800 + array.ndim)
@@ -268,7 +268,7 @@ def test_garbage_gz_dataset_file_is_named(tmp_path):
         load("fashion-mnist", tmp_path)
 
 
-# 7. A checkpoint whose sha256 does not match.
+# A checkpoint whose sha256 does not match.
 def test_fetched_checkpoint_with_another_sha256_is_refused(tmp_path):
     source = tmp_path / "lenet5.pt"
     save_checkpoint(source, lenet5(), {})
@@ -292,7 +292,7 @@ def test_loaded_checkpoint_with_another_sha256_is_refused(tmp_path):
         load_checkpoint(path, sha256=wrong)
 
 
-# 8. A checkpoint of another architecture.
+# A checkpoint of another architecture.
 def test_checkpoint_of_another_architecture_is_refused(tmp_path):
     path = tmp_path / "lenet5.pt"
     save_checkpoint(path, lenet5(), {})
@@ -304,7 +304,7 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
         load_checkpoint(path, expected_arch="vit")
 
 
-# 9. A trace drawn for another number of workers.
+# A trace drawn for another number of workers.
 def test_trace_of_another_n_is_refused(tmp_path):
     path = tmp_path / "uniform_N12.npz"
     generate_trace_file(path, N=12, S=1, trials=3, seed=0)
@@ -316,7 +316,7 @@ def test_trace_of_another_n_is_refused(tmp_path):
         load_trace(path, N=24)
 
 
-# 10. An audit notebook run where no results exist.
+# An audit notebook run where no results exist.
 def test_audit_of_missing_results_names_the_file_and_the_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the notebook's default paths are relative
 

@@ -66,20 +66,32 @@ def test_git_commit_is_unknown_outside_a_repository(tmp_path):
     assert git_commit(tmp_path) == "unknown"
 
 
-def test_git_commit_marks_uncommitted_changes(tmp_path):
+def test_only_changed_sources_make_the_commit_dirty(tmp_path):
     def git(*args):
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
 
     git("init", "-q")
-    (tmp_path / "a.txt").write_text("one\n")
-    git("add", "a.txt")
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True
-    ).stdout.strip()
+    for name in ("src/code.py", "figures/plot.csv", "README.md"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
+    head = git_commit(tmp_path)
+    rev = ["git", "rev-parse", "HEAD"]
+    assert (
+        head
+        == subprocess.run(
+            rev, cwd=tmp_path, capture_output=True, text=True
+        ).stdout.strip()
+    )
 
-    assert git_commit(tmp_path) == head
-    (tmp_path / "a.txt").write_text("two\n")
+    (tmp_path / "figures" / "plot.csv").write_text("2\n")
+    (tmp_path / "README.md").write_text("2\n")
+    (tmp_path / "figures" / "new.png").write_text("3\n")
+    assert git_commit(tmp_path / "figures") == head
+    assert not head.endswith("-dirty")
+
+    (tmp_path / "src" / "code.py").write_text("2\n")
     assert git_commit(tmp_path) == f"{head}-dirty"
 
 

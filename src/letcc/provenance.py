@@ -34,6 +34,19 @@ PACKAGES = ("letcc", "torch", "numpy", "scipy", "pandas")
 
 _CHUNK = 1 << 20  # bytes read at a time when hashing
 
+#: Paths, from the repository root, whose changes make a commit ``-dirty``:
+#: the code, the workflow, the configs and what installs them.
+SOURCES = (
+    "Snakefile",
+    "workflow",
+    "src",
+    "config",
+    "notebooks",
+    "profiles",
+    "pyproject.toml",
+    "environment.yml",
+)
+
 
 def canonical_json(obj: Any) -> str:
     """Serialise ``obj`` with sorted keys and no whitespace (hash-stable)."""
@@ -84,14 +97,22 @@ def git_commit(directory: str | os.PathLike | None = None) -> str:
     Returns
     -------
     str
-        ``git rev-parse HEAD``, with ``-dirty`` appended when tracked or
-        untracked (not ignored) files differ from it; ``"unknown"`` outside a
-        repository, before the first commit, or without git.
+        ``git rev-parse HEAD``, with ``-dirty`` appended when a tracked or
+        untracked (not ignored) file of :data:`SOURCES` differs from it;
+        ``"unknown"`` outside a repository, before the first commit, or
+        without git.
+
+    Notes
+    -----
+    Only the files that define the computation count: a run that rewrites
+    the committed figures, or a README being edited meanwhile, leaves the
+    commit clean.
     """
     cwd = Path(directory) if directory is not None else Path(__file__).parent
+    sources = [f":(top){path}" for path in SOURCES]
     try:
         head = _git(cwd, "rev-parse", "HEAD")
-        status = _git(cwd, "status", "--porcelain")
+        status = _git(cwd, "status", "--porcelain", "--", *sources)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{head}-dirty" if status else head
