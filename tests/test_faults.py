@@ -181,10 +181,9 @@ def test_replication_moves_only_the_replicated_input():
 
     estimates, _ = replication_estimates(truth, masks, noise, sigma=1.0)
 
-    target = replica_assignment(Nr, Kr)[worker]
-    replicas = sum(
-        1 for n in range(Nr) if replica_assignment(Nr, Kr)[n] == target and masks[0, n]
-    )
+    assignment = replica_assignment(Nr, Kr)
+    target = assignment[worker]
+    replicas = int(((assignment == target) & masks[0].numpy()).sum())
     moved = estimates[0].abs().amax(dim=1)
     assert moved[target] == pytest.approx(error / replicas)
     assert moved.sum() == pytest.approx(error / replicas)

@@ -4,7 +4,8 @@ Decoder maps depend only on the scheme, the points and the survivor mask, so
 experiments that evaluate several functions on the same traces can build each
 map once. :class:`DecoderCache` keeps them, least recently used first out,
 under a byte limit; :func:`decode_chunked` splits the patterns into chunks
-whose working set fits a byte budget.
+whose working set fits a byte budget. :func:`decode_rows`, the entry point of
+the experiments, screens the worker outputs first (:mod:`letcc.faults`).
 """
 
 import ctypes
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 
 from letcc import _validate
+from letcc.faults import Screened, screen_outputs
 
 log = logging.getLogger(__name__)
 
@@ -220,3 +222,59 @@ def _setting_key(scheme, alpha, beta, device, dtype):
         digest.update(b"|")
     params = tuple(sorted(scheme.params().items()))
     return (scheme.name, params, digest.hexdigest(), str(device), str(dtype))
+
+
+def decode_rows(
+    scheme,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    masks: torch.Tensor,
+    values: torch.Tensor,
+    *,
+    budget_bytes: int = 512 * 2**20,
+    cache: DecoderCache | None = None,
+    outliers: str = "report",
+) -> tuple[torch.Tensor, Screened]:
+    """Screen the worker outputs (:mod:`letcc.faults`), then decode every row.
+
+    Parameters
+    ----------
+    scheme : letcc.coding.CodingScheme
+    alpha : np.ndarray, shape (K,)
+    beta : np.ndarray, shape (N,)
+    masks : torch.Tensor of bool, shape (T, N)
+    values : torch.Tensor, float64, shape (T, N, m)
+        Worker outputs, on the device where decoding runs.
+    budget_bytes : int, default 512 MiB
+        Memory budget of one chunk, as in :func:`decode_chunked`.
+    cache : DecoderCache, optional
+        Keeps the decoder maps of the masks for later calls (another noise
+        level, another function); without it LeTCC decodes matrix-free.
+    outliers : {"report", "drop"}, default "report"
+        Decode outlying outputs as they are and count them, or treat their
+        workers as stragglers (:mod:`letcc.faults`).
+
+    Returns
+    -------
+    estimates : torch.Tensor, float64, shape (T, K, m)
+    screened : letcc.faults.Screened
+        The survivors decoded and, per row, the counts of non-finite answers
+        (dropped) and outliers.
+
+    Raises
+    ------
+    ValueError
+        If dropping faulty outputs leaves a row with fewer than two survivors.
+    """
+    screened = screen_outputs(values, masks, outliers=outliers)
+    estimates = decode_chunked(
+        scheme,
+        alpha,
+        beta,
+        screened.survivors,
+        values,
+        budget_bytes=budget_bytes,
+        cache=cache,
+        device=values.device,
+    )
+    return estimates, screened

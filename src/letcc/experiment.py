@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from letcc.engine import decode_chunked
-from letcc.faults import screen_outputs
+from letcc.engine import decode_rows
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +136,8 @@ def evaluate_coded(
     outlier rule and how each scheme reacts to an outlier.
 
     Encoding and computing take one batched call each. Decoding runs
-    :func:`letcc.engine.decode_chunked`: all masks of a chunk at once, with as
-    many trials per chunk as fit ``max_block_bytes``.
+    :func:`letcc.engine.decode_rows`: the screening, then all masks of a chunk
+    at once, with as many trials per chunk as fit ``max_block_bytes``.
     """
     dev = resolve_device(device)
     masks = np.asarray(masks, dtype=bool)
@@ -156,19 +155,18 @@ def evaluate_coded(
     Y = f(X_coded.reshape(-1, d)).reshape(trials, N, -1)
     truth = f(X.reshape(-1, d)).reshape(trials, K, -1)
 
+    # f^[t] = D[t] @ Y[t] over the screened survivors; the decoders never
+    # read the stragglers' rows.
     answered = torch.from_numpy(masks).to(dev)
-    screened = screen_outputs(Y, answered, outliers=outliers)
-
-    # f^[t] = D[t] @ Y[t]; the decoders never read the stragglers' rows.
-    estimate = decode_chunked(
+    estimate, screened = decode_rows(
         scheme,
         alpha,
         beta,
-        screened.survivors,
+        answered,
         Y,
         budget_bytes=max_block_bytes,
         cache=cache,
-        device=dev,
+        outliers=outliers,
     )
 
     mse = ((estimate - truth) ** 2).mean(dim=(1, 2))

@@ -33,8 +33,7 @@ import torch
 
 from letcc.coding import get_scheme, points
 from letcc.data import LoadedDataset, Split
-from letcc.engine import DecoderCache, decode_chunked
-from letcc.faults import Screened, screen_outputs
+from letcc.engine import DecoderCache, decode_rows
 from letcc.noise import load_noise
 from letcc.traces import load_trace
 from letcc.zoo import Network, load_entry_data, load_network
@@ -314,57 +313,6 @@ def worker_values(
     if noise is not None and sigma:
         values = values + sigma * noise.to(values)
     return values
-
-
-def decode_rows(
-    scheme,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    masks: torch.Tensor,
-    values: torch.Tensor,
-    *,
-    cache: DecoderCache | None = None,
-    outliers: str = "report",
-) -> tuple[torch.Tensor, Screened]:
-    """Screen the worker outputs (:mod:`letcc.faults`), then decode every row.
-
-    Parameters
-    ----------
-    scheme : letcc.coding.CodingScheme
-    alpha : np.ndarray, shape (K,)
-    beta : np.ndarray, shape (N,)
-    masks : torch.Tensor of bool, shape (T, N)
-    values : torch.Tensor, float64, shape (T, N, m)
-    cache : letcc.engine.DecoderCache, optional
-        Keeps the decoder maps of the masks for the next noise level; without
-        it LeTCC decodes matrix-free.
-    outliers : {"report", "drop"}, default "report"
-        Decode outlying logits as they are and count them, or treat their
-        workers as stragglers (:mod:`letcc.faults`).
-
-    Returns
-    -------
-    estimates : torch.Tensor, float64, shape (T, K, m)
-    screened : letcc.faults.Screened
-        The survivors decoded and, per row, the counts of non-finite answers
-        (dropped) and outliers.
-
-    Raises
-    ------
-    ValueError
-        If dropping faulty outputs leaves a row with fewer than two survivors.
-    """
-    screened = screen_outputs(values, masks, outliers=outliers)
-    estimates = decode_chunked(
-        scheme,
-        alpha,
-        beta,
-        screened.survivors,
-        values,
-        cache=cache,
-        device=values.device,
-    )
-    return estimates, screened
 
 
 @dataclass(frozen=True)
